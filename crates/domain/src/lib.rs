@@ -1,0 +1,18 @@
+//! Steward's domain vocabulary: identifiers, timestamps, the injectable [`Clock`] and the
+//! entities (accounts, roles, users, secrets) that every other crate talks about.
+//!
+//! This crate owns no behaviour beyond value semantics. It must not depend on IO, async
+//! runtimes, SQL, HTTP or the rule language.
+
+mod clock;
+mod entities;
+mod ids;
+mod time;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use entities::{
+    Account, AccountBootstrap, AccountStatus, Role, RoleRules, RoleStatement, Secret,
+    StatementEffect, User,
+};
+pub use ids::{AccountId, IdParseError, RoleId, UserId};
+pub use time::Timestamp;

@@ -1,0 +1,1 @@
+//! The Trusted Twin rule language. Pure: no IO, no async.

@@ -1,0 +1,184 @@
+//! Steward's storage contract.
+//!
+//! Every method that touches tenant data takes the account first, is shaped like a use case
+//! (not like a table), and runs in exactly one transaction: either all of its effects are
+//! stored or none are. Backends (`steward-store-sqlite`, `steward-store-postgres`) implement
+//! [`Store`]; the conformance suite (`steward-store-conformance`) proves they behave the same.
+//!
+//! This crate must not depend on SQL drivers, HTTP or the async runtime.
+
+use async_trait::async_trait;
+use steward_domain::{
+    Account, AccountBootstrap, AccountId, AccountStatus, Role, RoleId, Secret, Timestamp, User,
+    UserId,
+};
+
+/// What kind of stored thing an error is about; used in messages and for error mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// An account.
+    Account,
+    /// A role.
+    Role,
+    /// A user.
+    User,
+    /// A user secret.
+    Secret,
+    /// A server setting.
+    Setting,
+}
+
+impl Entity {
+    /// The product word for the entity, used in error messages.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Account => "account",
+            Self::Role => "role",
+            Self::User => "user",
+            Self::Secret => "secret",
+            Self::Setting => "setting",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Errors every backend maps its driver errors onto.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing does not exist for this account (or at all).
+    #[error("{0} not found")]
+    NotFound(Entity),
+    /// A uniqueness rule was violated: the thing already exists.
+    #[error("{0} already exists")]
+    AlreadyExists(Entity),
+    /// The change conflicts with other stored data (for example deleting a role still in use).
+    #[error("{entity} is in use: {reason}")]
+    InUse {
+        /// The entity that could not be changed.
+        entity: Entity,
+        /// Why, in product words.
+        reason: String,
+    },
+    /// The database cannot be reached or the pool is closed; retrying later may succeed.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else from the backend. The text is for logs, never for clients.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+/// One page of a listing ordered by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest<Id> {
+    /// Return only items whose id sorts after this one.
+    pub after: Option<Id>,
+    /// At most this many items.
+    pub limit: u32,
+}
+
+/// The whole storage contract. Object safe, so the server can choose a backend at run time.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Short name of the backend (`sqlite`, `postgres`), for logs and test names.
+    fn backend_name(&self) -> &'static str;
+
+    /// Checks that the database answers a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Closes the connection pool, waiting for connections in use to be returned.
+    async fn close(&self);
+
+    // ---- accounts (operator scope) ------------------------------------------------------
+
+    /// Stores a new account together with its Super Admin role, first user and that user's
+    /// secret, in one transaction.
+    async fn create_account(&self, bootstrap: &AccountBootstrap) -> Result<(), StoreError>;
+
+    /// Loads one account.
+    async fn get_account(&self, account: AccountId) -> Result<Account, StoreError>;
+
+    /// Lists accounts ordered by id.
+    async fn list_accounts(
+        &self,
+        page: PageRequest<AccountId>,
+    ) -> Result<Vec<Account>, StoreError>;
+
+    /// Suspends or resumes an account; returns the updated account.
+    async fn set_account_status(
+        &self,
+        account: AccountId,
+        status: AccountStatus,
+        now: Timestamp,
+    ) -> Result<Account, StoreError>;
+
+    // ---- roles ----------------------------------------------------------------------------
+
+    /// Stores a new role of `account` (`role.account` must equal `account`).
+    async fn create_role(&self, account: AccountId, role: &Role) -> Result<(), StoreError>;
+
+    /// Loads a role of `account`.
+    async fn get_role(&self, account: AccountId, role: RoleId) -> Result<Role, StoreError>;
+
+    /// Lists the roles of `account` ordered by id.
+    async fn list_roles(
+        &self,
+        account: AccountId,
+        page: PageRequest<RoleId>,
+    ) -> Result<Vec<Role>, StoreError>;
+
+    /// Replaces name, statement, rules and `updated_ts` of a role of `account`.
+    async fn update_role(&self, account: AccountId, role: &Role) -> Result<(), StoreError>;
+
+    /// Deletes a role of `account`; refused with [`StoreError::InUse`] while a user holds it.
+    async fn delete_role(&self, account: AccountId, role: RoleId) -> Result<(), StoreError>;
+
+    // ---- users ----------------------------------------------------------------------------
+
+    /// Stores a new user of `account`; its role must be a role of the same account.
+    async fn create_user(&self, account: AccountId, user: &User) -> Result<(), StoreError>;
+
+    /// Loads a user of `account`.
+    async fn get_user(&self, account: AccountId, user: UserId) -> Result<User, StoreError>;
+
+    /// Lists the users of `account` ordered by id.
+    async fn list_users(
+        &self,
+        account: AccountId,
+        page: PageRequest<UserId>,
+    ) -> Result<Vec<User>, StoreError>;
+
+    /// Replaces role, name, description, activity and `updated_ts` of a user of `account`.
+    async fn update_user(&self, account: AccountId, user: &User) -> Result<(), StoreError>;
+
+    /// Deletes a user of `account` and, in the same transaction, its secret.
+    async fn delete_user(&self, account: AccountId, user: UserId) -> Result<(), StoreError>;
+
+    // ---- secrets --------------------------------------------------------------------------
+
+    /// Stores the user's secret, replacing (revoking) any previous one, in one transaction.
+    async fn put_secret(&self, account: AccountId, secret: &Secret) -> Result<(), StoreError>;
+
+    /// Loads the metadata of a user's secret.
+    async fn get_secret(&self, account: AccountId, user: UserId) -> Result<Secret, StoreError>;
+
+    /// Deletes (revokes) a user's secret.
+    async fn delete_secret(&self, account: AccountId, user: UserId) -> Result<(), StoreError>;
+
+    /// Finds a secret by its hash. The one lookup that is not account-first: authentication
+    /// learns the account from the secret.
+    async fn find_secret_by_hash(&self, hash: &str) -> Result<Option<Secret>, StoreError>;
+
+    // ---- server settings ------------------------------------------------------------------
+
+    /// Reads a server-wide setting (operator token hash, signing keys, ...).
+    async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Stores a server-wide setting only if it is not set yet; returns the value now stored.
+    /// Lets several nodes starting at once agree on one generated value.
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String, StoreError>;
+}

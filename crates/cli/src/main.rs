@@ -1,1 +1,58 @@
-fn main() {}
+//! The `steward` command: runs the server and the operator's tools.
+
+mod serve_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Steward: share operational data with partner organisations without giving it away.
+#[derive(Debug, Parser)]
+#[command(name = "steward", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API server (SQLite in ./steward-data by default, PostgreSQL with --database-url).
+    Serve(serve_cmd::ServeArgs),
+    /// Inspect configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print the OpenAPI 3.1 document of the HTTP API.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a commented configuration file with every key at its default value.
+    PrintDefault,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Config {
+            command: ConfigCommand::PrintDefault,
+        } => {
+            print!("{}", steward_server::DEFAULT_CONFIG_FILE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Openapi => {
+            print!("{}", steward_http::openapi_document());
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

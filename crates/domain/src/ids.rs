@@ -90,7 +90,9 @@ mod tests {
     #[test]
     fn ids_reject_non_hyphenated_and_garbage() {
         assert!("not-a-uuid".parse::<UserId>().is_err());
-        assert!("6c1d0c3e9a4b4c5d8e7f001122334455".parse::<UserId>().is_err());
+        assert!("6c1d0c3e9a4b4c5d8e7f001122334455"
+            .parse::<UserId>()
+            .is_err());
         let err = "x".parse::<RoleId>().unwrap_err();
         assert_eq!(err.to_string(), "`x` is not a valid uuid");
     }

@@ -103,10 +103,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_account(&self, account: AccountId) -> Result<Account, StoreError>;
 
     /// Lists accounts ordered by id.
-    async fn list_accounts(
-        &self,
-        page: PageRequest<AccountId>,
-    ) -> Result<Vec<Account>, StoreError>;
+    async fn list_accounts(&self, page: PageRequest<AccountId>)
+        -> Result<Vec<Account>, StoreError>;
 
     /// Suspends or resumes an account; returns the updated account.
     async fn set_account_status(

@@ -1,0 +1,93 @@
+//! `steward serve`: flags (each with its `STEWARD_*` variable) on top of the config file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Args;
+use steward_server::{Config, ConfigOverrides, LogFormat};
+
+/// Options of `steward serve`. Each flag falls back to its environment variable, then to the
+/// config file, then to the built-in default.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML). Without it, `./steward.toml` is read if present.
+    #[arg(long, env = "STEWARD_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "STEWARD_LISTEN", value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Directory of the embedded SQLite database [default: ./steward-data].
+    #[arg(long, env = "STEWARD_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…); selects PostgreSQL instead of SQLite.
+    #[arg(long, env = "STEWARD_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+    /// Largest number of pooled database connections [default: 16].
+    #[arg(long, env = "STEWARD_MAX_CONNECTIONS", value_name = "N")]
+    max_connections: Option<u32>,
+    /// Seconds in-flight requests may take to finish after SIGINT/SIGTERM [default: 30].
+    #[arg(long, env = "STEWARD_SHUTDOWN_GRACE_SECONDS", value_name = "SECONDS")]
+    shutdown_grace_seconds: Option<u64>,
+    /// Log filter, e.g. `info` or `steward_http=debug,info` [default: info].
+    #[arg(long, env = "STEWARD_LOG", value_name = "FILTER")]
+    log: Option<String>,
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, env = "STEWARD_LOG_FORMAT", value_name = "FORMAT")]
+    log_format: Option<LogFormat>,
+}
+
+const IMPLICIT_CONFIG_FILE: &str = "steward.toml";
+
+/// Loads the configuration and runs the server until SIGINT/SIGTERM.
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config_file = args.config.clone().or_else(|| {
+        Path::new(IMPLICIT_CONFIG_FILE)
+            .is_file()
+            .then(|| PathBuf::from(IMPLICIT_CONFIG_FILE))
+    });
+    let overrides = ConfigOverrides {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        max_connections: args.max_connections,
+        shutdown_grace_seconds: args.shutdown_grace_seconds,
+        log: args.log,
+        log_format: args.log_format,
+    };
+    let config = Config::load(config_file.as_deref(), &overrides)?;
+    init_tracing(&config)?;
+    // Read from the environment only: a flag would show the token in the process list.
+    let operator_token = std::env::var("STEWARD_OPERATOR_TOKEN")
+        .ok()
+        .filter(|token| !token.is_empty());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(steward_server::serve(
+        config,
+        operator_token,
+        steward_server::shutdown_signal(),
+        |handle| {
+            // Printed so scripts (and tests) can find the bound port when listening on :0.
+            println!("steward listening on http://{}", handle.local_addr);
+        },
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_tracing(config: &Config) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .with_context(|| format!("invalid log filter `{}`", config.log))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+    Ok(())
+}

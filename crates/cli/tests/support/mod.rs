@@ -1,0 +1,147 @@
+//! Runs the real `steward` binary as a child process for end-to-end tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const OPERATOR_TOKEN: &str = "e2e-operator-token-0123456789";
+
+/// A running `steward serve`.
+pub struct Server {
+    pub child: Child,
+    pub base_url: String,
+}
+
+/// Where a server keeps its data.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Server {
+    /// Starts `steward serve` on a free port and waits until it listens.
+    pub fn start(backend: &Backend, extra_args: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
+        command
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--log", "warn"])
+            .env("STEWARD_OPERATOR_TOKEN", OPERATOR_TOKEN)
+            .env_remove("STEWARD_DATABASE_URL")
+            .env_remove("STEWARD_CONFIG")
+            .args(extra_args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        match backend {
+            Backend::Sqlite(dir) => command.arg("--data-dir").arg(dir),
+            Backend::Postgres(url) => command.args(["--database-url", url]),
+        };
+        let mut child = command.spawn().expect("steward binary should start");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep draining stdout so the child never blocks on a full pipe.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(address) = line.strip_prefix("steward listening on ") {
+                    let _ = sender.send(address.to_owned());
+                }
+            }
+        });
+        let base_url = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server should print its address within 60 s");
+        Self { child, base_url }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// SIGKILL: no chance to clean up, like a crash.
+    pub fn kill_hard(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh PostgreSQL database for one test, dropped afterwards; `None` when
+/// `STEWARD_TEST_POSTGRES_URL` is not set.
+pub struct PostgresDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl PostgresDatabase {
+    pub fn create() -> Option<Self> {
+        let admin_url = std::env::var("STEWARD_TEST_POSTGRES_URL").ok()?;
+        let name = format!("steward_e2e_{}", uuid_like());
+        psql(&admin_url, &format!("CREATE DATABASE {name}"));
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(base, _)| base.to_owned())
+            .expect("postgres url should end in /database");
+        Some(Self {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        })
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .status()
+        .expect("psql should be installed where PostgreSQL tests run");
+    assert!(status.success(), "psql failed: {sql}");
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{}_{nanos}", std::process::id())
+}
+
+/// Whether a path holds a SQLite database that passes `PRAGMA integrity_check`.
+pub fn sqlite_integrity_ok(data_dir: &Path) -> bool {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = steward_store_sqlite::SqliteStore::open(data_dir)
+            .await
+            .unwrap();
+        let report = store.diagnostics().await.unwrap();
+        report.integrity_check == "ok"
+    })
+}

@@ -1,0 +1,206 @@
+//! The operator API: accounts are created and managed out of band, by the operator of the
+//! Steward installation, with the operator token.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use steward_domain::{Account, AccountId, AccountStatus};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::extract::{parse_path_id, OperatorCaller, TtJson, TtQuery};
+use crate::{ApiError, AppState, ErrorBody};
+
+/// Body of `POST /operator/accounts`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CreateAccountRequest {
+    /// Display name of the account (1 to 64 characters).
+    name: String,
+}
+
+/// A new account and its first user's secret. The secret is shown only in this response.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CreatedAccountResponse {
+    /// The account's uuid.
+    account: String,
+    /// The Super Admin user's uuid.
+    user: String,
+    /// The Super Admin role's uuid.
+    role: String,
+    /// The Super Admin user's secret (64 characters); store it now, it cannot be shown again.
+    secret: String,
+}
+
+/// An account as the operator sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AccountResponse {
+    /// The account's uuid.
+    uuid: String,
+    /// Display name.
+    name: String,
+    /// `active` or `suspended`.
+    status: &'static str,
+    /// Creation time, Unix seconds.
+    created_ts: f64,
+    /// Last change, Unix seconds.
+    updated_ts: f64,
+}
+
+impl From<Account> for AccountResponse {
+    fn from(account: Account) -> Self {
+        Self {
+            uuid: account.id.to_string(),
+            name: account.name,
+            status: account.status.as_str(),
+            created_ts: account.created_ts.as_tt_seconds(),
+            updated_ts: account.updated_ts.as_tt_seconds(),
+        }
+    }
+}
+
+/// Paging of `GET /operator/accounts`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListAccountsQuery {
+    /// Return accounts after this cursor (the `next_cursor` of the previous page).
+    cursor: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    count: Option<u32>,
+}
+
+/// One page of accounts.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AccountListResponse {
+    /// Accounts ordered by uuid.
+    accounts: Vec<AccountResponse>,
+    /// Cursor of the next page, `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// Creates an account with its Super Admin role, user and secret.
+#[utoipa::path(post, path = "/operator/accounts", tag = "operator",
+    security(("operator_token" = [])),
+    request_body = CreateAccountRequest,
+    responses(
+        (status = 201, description = "Account created", body = CreatedAccountResponse),
+        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
+    ))]
+pub(crate) async fn create_account(
+    _operator: OperatorCaller,
+    State(state): State<AppState>,
+    TtJson(request): TtJson<CreateAccountRequest>,
+) -> Result<(StatusCode, Json<CreatedAccountResponse>), ApiError> {
+    let created = state.steward.create_account(&request.name).await?;
+    let bootstrap = created.bootstrap;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedAccountResponse {
+            account: bootstrap.account.id.to_string(),
+            user: bootstrap.admin_user.id.to_string(),
+            role: bootstrap.admin_role.id.to_string(),
+            secret: created.secret,
+        }),
+    ))
+}
+
+/// Lists accounts, a page at a time.
+#[utoipa::path(get, path = "/operator/accounts", tag = "operator",
+    security(("operator_token" = [])),
+    params(ListAccountsQuery),
+    responses(
+        (status = 200, description = "A page of accounts", body = AccountListResponse),
+        (status = 400, description = "Invalid query", body = ErrorBody),
+        (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
+    ))]
+pub(crate) async fn list_accounts(
+    _operator: OperatorCaller,
+    State(state): State<AppState>,
+    TtQuery(query): TtQuery<ListAccountsQuery>,
+) -> Result<Json<AccountListResponse>, ApiError> {
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|cursor| parse_path_id::<AccountId>(cursor, "cursor"))
+        .transpose()?;
+    let page = state
+        .steward
+        .list_accounts(after, query.count.unwrap_or(DEFAULT_PAGE_SIZE))
+        .await?;
+    Ok(Json(AccountListResponse {
+        accounts: page.accounts.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_after.map(|id| id.to_string()),
+    }))
+}
+
+/// Shows one account.
+#[utoipa::path(get, path = "/operator/accounts/{account}", tag = "operator",
+    security(("operator_token" = [])),
+    params(("account" = String, Path, description = "Account uuid")),
+    responses(
+        (status = 200, description = "The account", body = AccountResponse),
+        (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ))]
+pub(crate) async fn get_account(
+    _operator: OperatorCaller,
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+) -> Result<Json<AccountResponse>, ApiError> {
+    let account = parse_path_id::<AccountId>(&account, "account")?;
+    Ok(Json(state.steward.get_account(account).await?.into()))
+}
+
+/// Suspends an account: its credentials are refused until it is resumed.
+#[utoipa::path(post, path = "/operator/accounts/{account}/suspend", tag = "operator",
+    security(("operator_token" = [])),
+    params(("account" = String, Path, description = "Account uuid")),
+    responses(
+        (status = 200, description = "The suspended account", body = AccountResponse),
+        (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ))]
+pub(crate) async fn suspend_account(
+    operator: OperatorCaller,
+    state: State<AppState>,
+    account: Path<String>,
+) -> Result<Json<AccountResponse>, ApiError> {
+    change_status(operator, state, account, AccountStatus::Suspended).await
+}
+
+/// Resumes a suspended account.
+#[utoipa::path(post, path = "/operator/accounts/{account}/resume", tag = "operator",
+    security(("operator_token" = [])),
+    params(("account" = String, Path, description = "Account uuid")),
+    responses(
+        (status = 200, description = "The resumed account", body = AccountResponse),
+        (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ))]
+pub(crate) async fn resume_account(
+    operator: OperatorCaller,
+    state: State<AppState>,
+    account: Path<String>,
+) -> Result<Json<AccountResponse>, ApiError> {
+    change_status(operator, state, account, AccountStatus::Active).await
+}
+
+async fn change_status(
+    _operator: OperatorCaller,
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    status: AccountStatus,
+) -> Result<Json<AccountResponse>, ApiError> {
+    let account = parse_path_id::<AccountId>(&account, "account")?;
+    Ok(Json(
+        state
+            .steward
+            .set_account_status(account, status)
+            .await?
+            .into(),
+    ))
+}

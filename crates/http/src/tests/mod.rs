@@ -1,0 +1,104 @@
+//! API tests on the real router over a real SQLite store, driven in-process.
+
+mod errors;
+mod operator;
+mod system;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt as _;
+use steward_core::{OperatorAuth, Steward};
+use steward_domain::SystemClock;
+use steward_store_sqlite::SqliteStore;
+use tower::ServiceExt as _;
+
+use crate::{router, AppState};
+
+const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
+
+/// A router over a fresh SQLite database; keep the returned dir alive for the test.
+struct TestApp {
+    router: Router,
+    steward: Steward,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let steward = Steward::new(Arc::new(store), Arc::new(SystemClock));
+        let state = AppState::new(steward.clone(), OperatorAuth::for_token(OPERATOR_TOKEN));
+        Self {
+            router: router(state),
+            steward,
+            _dir: dir,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: bytes.to_vec(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    async fn operator(&self, method: Method, path: &str, body: Option<&str>) -> Reply {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, OPERATOR_TOKEN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.map_or_else(Body::empty, |text| Body::from(text.to_owned())))
+            .unwrap();
+        self.send(request).await
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "body is not json ({error}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts a Trusted Twin error body with this status and sub-code; returns its trace.
+    fn assert_tt_error(&self, status: u16, subcode: u64) -> String {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text());
+        let body = self.json();
+        assert_eq!(body["subcode"].as_u64(), Some(subcode), "{body}");
+        let object = body.as_object().unwrap();
+        let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["description", "help", "subcode", "trace"]);
+        let trace = body["trace"].as_str().unwrap().to_owned();
+        assert!(uuid::Uuid::parse_str(&trace).is_ok(), "trace is a uuid");
+        trace
+    }
+}

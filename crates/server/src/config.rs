@@ -1,0 +1,231 @@
+//! Configuration, in layers: built-in defaults → `steward.toml` → `STEWARD_*` environment →
+//! command-line flags. The environment and flag layers are both carried by
+//! [`ConfigOverrides`] (the CLI reads each flag with its environment variable as fallback).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The commented default configuration file, as printed by `steward config print-default`.
+pub const DEFAULT_CONFIG_FILE: &str = r#"# Steward configuration.
+# Precedence: built-in defaults < this file < STEWARD_* environment variables < command-line flags.
+# Unknown keys are an error.
+
+# Address and port the HTTP API listens on (STEWARD_LISTEN, --listen).
+listen = "127.0.0.1:8080"
+
+# Directory of the embedded SQLite database, used unless database_url is set
+# (STEWARD_DATA_DIR, --data-dir).
+data_dir = "./steward-data"
+
+# PostgreSQL connection URL; when set, Steward stores everything there instead of SQLite
+# (STEWARD_DATABASE_URL, --database-url).
+# database_url = "postgres://steward@127.0.0.1:5432/steward"
+
+# Largest number of pooled database connections (STEWARD_MAX_CONNECTIONS, --max-connections).
+max_connections = 16
+
+# After SIGINT or SIGTERM, how long in-flight requests may take to finish, in seconds
+# (STEWARD_SHUTDOWN_GRACE_SECONDS, --shutdown-grace-seconds).
+shutdown_grace_seconds = 30
+
+# Log filter in tracing's EnvFilter syntax, e.g. "info" or "steward_http=debug,info"
+# (STEWARD_LOG, --log).
+log = "info"
+
+# Log format: "text" for people, "json" for log collectors (STEWARD_LOG_FORMAT, --log-format).
+log_format = "text"
+"#;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!(
+                "log format must be `text` or `json`, got `{other}`"
+            )),
+        }
+    }
+}
+
+/// The effective configuration of a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listen address of the HTTP API.
+    pub listen: SocketAddr,
+    /// Directory of the embedded SQLite database.
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL; `None` selects SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Largest number of pooled database connections.
+    pub max_connections: u32,
+    /// Bound on waiting for in-flight requests at shutdown, in seconds.
+    pub shutdown_grace_seconds: u64,
+    /// Log filter.
+    pub log: String,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./steward-data"),
+            database_url: None,
+            max_connections: 16,
+            shutdown_grace_seconds: 30,
+            log: "info".to_owned(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// The file layer: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    max_connections: Option<u32>,
+    shutdown_grace_seconds: Option<u64>,
+    log: Option<String>,
+    log_format: Option<LogFormat>,
+}
+
+/// Values from the environment and the command line; `None` leaves the lower layer's value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigOverrides {
+    /// Listen address.
+    pub listen: Option<SocketAddr>,
+    /// SQLite data directory.
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL.
+    pub database_url: Option<String>,
+    /// Pool size.
+    pub max_connections: Option<u32>,
+    /// Shutdown grace period in seconds.
+    pub shutdown_grace_seconds: Option<u64>,
+    /// Log filter.
+    pub log: Option<String>,
+    /// Log format.
+    pub log_format: Option<LogFormat>,
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key or a value of the wrong type.
+    #[error("invalid config file `{path}`: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The parser's explanation, naming the key.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Value(String),
+}
+
+impl Config {
+    /// Builds the effective configuration: defaults, then the file (if any), then overrides.
+    pub fn load(file: Option<&Path>, overrides: &ConfigOverrides) -> Result<Self, ConfigError> {
+        let file_layer = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                Self::parse_file(&text).map_err(|message| ConfigError::Invalid {
+                    path: path.to_owned(),
+                    message,
+                })?
+            }
+            None => ConfigFile::default(),
+        };
+        let defaults = Self::default();
+        let config = Self {
+            listen: overrides
+                .listen
+                .or(file_layer.listen)
+                .unwrap_or(defaults.listen),
+            data_dir: overrides
+                .data_dir
+                .clone()
+                .or(file_layer.data_dir)
+                .unwrap_or(defaults.data_dir),
+            database_url: overrides
+                .database_url
+                .clone()
+                .or(file_layer.database_url)
+                .filter(|url| !url.is_empty()),
+            max_connections: overrides
+                .max_connections
+                .or(file_layer.max_connections)
+                .unwrap_or(defaults.max_connections),
+            shutdown_grace_seconds: overrides
+                .shutdown_grace_seconds
+                .or(file_layer.shutdown_grace_seconds)
+                .unwrap_or(defaults.shutdown_grace_seconds),
+            log: overrides
+                .log
+                .clone()
+                .or(file_layer.log)
+                .unwrap_or(defaults.log),
+            log_format: overrides
+                .log_format
+                .or(file_layer.log_format)
+                .unwrap_or(defaults.log_format),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn parse_file(text: &str) -> Result<ConfigFile, String> {
+        toml::from_str(text).map_err(|error| error.message().to_owned())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_connections == 0 {
+            return Err(ConfigError::Value(
+                "`max_connections` must be at least 1".to_owned(),
+            ));
+        }
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::Value(
+                    "`database_url` must start with `postgres://` or `postgresql://`".to_owned(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

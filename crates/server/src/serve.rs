@@ -1,0 +1,133 @@
+//! Serving: open the store, build the router, serve until a shutdown signal, then let
+//! in-flight requests finish within the grace period and close the pool.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use steward_core::Steward;
+use steward_domain::SystemClock;
+use steward_http::AppState;
+use steward_store::Store;
+use steward_store_postgres::PostgresStore;
+use steward_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::Config;
+
+/// What a started server reports back (used by tests and the CLI).
+#[derive(Debug, Clone)]
+pub struct ServeHandle {
+    /// The address actually bound (differs from the configured one for port 0).
+    pub local_addr: SocketAddr,
+}
+
+/// Opens the configured backend: PostgreSQL when `database_url` is set, else SQLite in
+/// `data_dir`. Migrations are applied on open.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    match &config.database_url {
+        Some(url) => {
+            let store = PostgresStore::connect_with_max_connections(url, config.max_connections)
+                .await
+                .context("cannot open the PostgreSQL database")?;
+            Ok(Arc::new(store))
+        }
+        None => {
+            let store = SqliteStore::open(&config.data_dir).await.with_context(|| {
+                format!(
+                    "cannot open the SQLite database in `{}`",
+                    config.data_dir.display()
+                )
+            })?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// Runs a node until `shutdown` completes. `on_ready` is called once the listener is bound.
+///
+/// `operator_token` is the configured operator token, if any; when there is none and the
+/// database holds none, a token is generated and printed once on standard output.
+pub async fn serve(
+    config: Config,
+    operator_token: Option<String>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(ServeHandle),
+) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    tracing::info!(
+        backend = store.backend_name(),
+        "database opened, migrations applied"
+    );
+    let steward = Steward::new(store.clone(), Arc::new(SystemClock));
+    let operator = steward
+        .setup_operator_token(operator_token.as_deref())
+        .await
+        .map_err(|error| anyhow::anyhow!("operator token: {error}"))?;
+    if let Some(token) = &operator.generated_token {
+        // Printed, never logged: logs are shipped elsewhere, this line goes to the operator.
+        println!("operator token (shown once, store it now): {token}");
+    }
+    let state = AppState::new(steward, operator.auth);
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on `{}`", config.listen))?;
+    let local_addr = listener.local_addr()?;
+    tracing::info!(%local_addr, "listening");
+    on_ready(ServeHandle { local_addr });
+
+    let (shutdown_started_sender, shutdown_started) = oneshot::channel::<()>();
+    let server = steward_http::serve(listener, state, async move {
+        shutdown.await;
+        tracing::info!("shutdown requested: no new connections, finishing requests in flight");
+        let _ = shutdown_started_sender.send(());
+    });
+    let mut server_task = tokio::spawn(server);
+
+    let result = tokio::select! {
+        finished = &mut server_task => finished.context("server task failed")?.map_err(Into::into),
+        _ = shutdown_started => {
+            let grace = Duration::from_secs(config.shutdown_grace_seconds);
+            match tokio::time::timeout(grace, &mut server_task).await {
+                Ok(finished) => finished.context("server task failed")?.map_err(Into::into),
+                Err(_) => {
+                    tracing::warn!(grace_seconds = config.shutdown_grace_seconds,
+                        "grace period over, dropping requests still in flight");
+                    server_task.abort();
+                    Ok(())
+                }
+            }
+        }
+    };
+    store.close().await;
+    tracing::info!("stopped");
+    result
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

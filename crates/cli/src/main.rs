@@ -1,5 +1,6 @@
 //! The `steward` command: runs the server and the operator's tools.
 
+mod admin_cmd;
 mod serve_cmd;
 
 use std::process::ExitCode;
@@ -23,6 +24,11 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Operator tasks run directly against the database (a server may be running on it).
+    Admin {
+        #[command(subcommand)]
+        command: admin_cmd::AdminCommand,
+    },
     /// Print the OpenAPI 3.1 document of the HTTP API.
     Openapi,
 }
@@ -43,6 +49,7 @@ fn main() -> ExitCode {
             print!("{}", steward_server::DEFAULT_CONFIG_FILE);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Admin { command } => admin_cmd::run(command),
         Command::Openapi => {
             print!("{}", steward_http::openapi_document());
             Ok(ExitCode::SUCCESS)

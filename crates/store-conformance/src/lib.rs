@@ -1,1 +1,99 @@
-//! placeholder
+//! The store conformance suite: one set of behavioural cases that every backend of
+//! [`steward_store::Store`] must pass, expanded by [`conformance_tests!`] into one
+//! `#[tokio::test]` per case inside a module named after the backend, so test names
+//! (`sqlite::account_round_trip`, `postgres::account_round_trip`) show which backend ran.
+//!
+//! This crate owns the cases and their fixtures. It must not depend on any backend crate or on
+//! SQL: the backends depend on it (as a dev-dependency) and supply a harness that builds a
+//! fresh, empty store per case.
+
+pub mod cases;
+pub mod fixtures;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use steward_store::Store;
+
+/// The future of one running case.
+pub type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// One case, ready to run against a fresh store. A harness calls it once with an empty store
+/// and awaits it (for example inside `tokio::spawn`, to clean up even when it panics).
+pub type Case = fn(Arc<dyn Store>) -> CaseFuture;
+
+/// Expands to `mod $backend { #[tokio::test] async fn <case>() { ... } ... }` with one test
+/// per conformance case. Each test calls `$harness(case).await`, where `$harness` is an
+/// `async fn(steward_store_conformance::Case)` visible from the calling module (the generated
+/// module imports `super::*`). The harness builds a fresh, empty store, runs the case on it and
+/// cleans up. The calling crate needs `tokio` (with `macros` and `rt`) as a dev-dependency.
+///
+/// ```ignore
+/// async fn run_case(case: steward_store_conformance::Case) {
+///     let dir = tempfile::tempdir().unwrap();
+///     let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+///     case(store).await;
+/// }
+/// steward_store_conformance::conformance_tests!(sqlite, run_case);
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($backend:ident, $harness:ident) => {
+        $crate::__conformance_cases!(
+            $backend,
+            $harness,
+            [
+                account_round_trip,
+                list_accounts_pages_in_id_order,
+                suspend_and_resume_account,
+                create_account_with_colliding_secret_leaves_nothing_behind,
+                duplicate_account_is_refused_and_leaves_nothing_behind,
+                role_crud_round_trip,
+                list_roles_pages_in_id_order,
+                role_for_missing_account_is_refused,
+                duplicate_role_is_refused,
+                deleting_a_role_in_use_is_refused,
+                user_crud_round_trip,
+                list_users_pages_in_id_order,
+                user_with_role_of_another_account_is_refused,
+                user_update_to_role_of_another_account_is_refused,
+                duplicate_user_is_refused,
+                secret_put_replace_find_and_delete,
+                secret_for_missing_user_is_refused,
+                duplicate_secret_hash_is_refused_and_keeps_previous_secret,
+                deleting_a_user_deletes_its_secret,
+                roles_are_isolated_between_accounts,
+                users_are_isolated_between_accounts,
+                secrets_are_isolated_between_accounts,
+                getters_report_not_found,
+                mutations_of_missing_rows_report_not_found,
+                setting_put_if_absent_keeps_first_value,
+                concurrent_setting_puts_agree_on_one_value,
+                ping_answers_and_backend_is_named,
+            ]
+        );
+    };
+}
+
+/// Implementation detail of [`conformance_tests!`]; not part of the API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    ($backend:ident, $harness:ident, [$($case:ident),* $(,)?]) => {
+        mod $backend {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    $harness(|store| -> $crate::CaseFuture {
+                        ::std::boxed::Box::pin($crate::cases::$case(store))
+                    })
+                    .await;
+                }
+            )*
+        }
+    };
+}

@@ -1,1 +1,189 @@
-//! placeholder
+//! The PostgreSQL backend of the Steward store: [`PostgresStore`] implements
+//! [`steward_store::Store`] on a shared PostgreSQL database, so any number of stateless
+//! Steward nodes can serve the same tenants. Migrations are embedded and applied at connect.
+//!
+//! This crate owns the PostgreSQL schema and every SQL statement run against it. It must not
+//! depend on HTTP, the services in `steward-core`, or the SQLite backend; row structs and SQL
+//! never leave it.
+
+mod access;
+mod accounts;
+mod error;
+mod rows;
+mod secrets;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use steward_domain::{
+    Account, AccountBootstrap, AccountId, AccountStatus, Role, RoleId, Secret, Timestamp, User,
+    UserId,
+};
+use steward_store::{PageRequest, Store, StoreError};
+
+use crate::error::database_error;
+
+/// Connections per node when the caller does not choose. Several nodes share one server, whose
+/// `max_connections` (100 by default) must cover all of them.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
+/// How long a caller waits for a free pooled connection (or a new one) before the store reports
+/// itself unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The store on a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/database`) with
+    /// [`DEFAULT_MAX_CONNECTIONS`] and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_max_connections(url, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Connects to `url` with a pool of at most `max_connections` (at least one) and applies
+    /// pending migrations. sqlx's migrator holds an advisory lock while it runs, so several
+    /// nodes starting at once apply each migration exactly once.
+    pub async fn connect_with_max_connections(
+        url: &str,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse().map_err(|error| {
+            // The url may hold a password: name the problem, not the input.
+            StoreError::Backend(format!("invalid database url: {error}"))
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|error| StoreError::Unavailable(format!("cannot connect: {error}")))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|error| StoreError::Backend(format!("cannot migrate database: {error}")))?;
+        tracing::debug!(max_connections, "postgres store connected");
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(database_error)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn create_account(&self, bootstrap: &AccountBootstrap) -> Result<(), StoreError> {
+        self.create_account_tx(bootstrap).await
+    }
+
+    async fn get_account(&self, account: AccountId) -> Result<Account, StoreError> {
+        self.get_account_row(account).await
+    }
+
+    async fn list_accounts(
+        &self,
+        page: PageRequest<AccountId>,
+    ) -> Result<Vec<Account>, StoreError> {
+        self.list_account_rows(page).await
+    }
+
+    async fn set_account_status(
+        &self,
+        account: AccountId,
+        status: AccountStatus,
+        now: Timestamp,
+    ) -> Result<Account, StoreError> {
+        self.update_account_status(account, status, now).await
+    }
+
+    async fn create_role(&self, account: AccountId, role: &Role) -> Result<(), StoreError> {
+        self.insert_role(account, role).await
+    }
+
+    async fn get_role(&self, account: AccountId, role: RoleId) -> Result<Role, StoreError> {
+        self.get_role_row(account, role).await
+    }
+
+    async fn list_roles(
+        &self,
+        account: AccountId,
+        page: PageRequest<RoleId>,
+    ) -> Result<Vec<Role>, StoreError> {
+        self.list_role_rows(account, page).await
+    }
+
+    async fn update_role(&self, account: AccountId, role: &Role) -> Result<(), StoreError> {
+        self.update_role_row(account, role).await
+    }
+
+    async fn delete_role(&self, account: AccountId, role: RoleId) -> Result<(), StoreError> {
+        self.delete_role_row(account, role).await
+    }
+
+    async fn create_user(&self, account: AccountId, user: &User) -> Result<(), StoreError> {
+        self.insert_user(account, user).await
+    }
+
+    async fn get_user(&self, account: AccountId, user: UserId) -> Result<User, StoreError> {
+        self.get_user_row(account, user).await
+    }
+
+    async fn list_users(
+        &self,
+        account: AccountId,
+        page: PageRequest<UserId>,
+    ) -> Result<Vec<User>, StoreError> {
+        self.list_user_rows(account, page).await
+    }
+
+    async fn update_user(&self, account: AccountId, user: &User) -> Result<(), StoreError> {
+        self.update_user_row(account, user).await
+    }
+
+    async fn delete_user(&self, account: AccountId, user: UserId) -> Result<(), StoreError> {
+        self.delete_user_row(account, user).await
+    }
+
+    async fn put_secret(&self, account: AccountId, secret: &Secret) -> Result<(), StoreError> {
+        self.replace_secret(account, secret).await
+    }
+
+    async fn get_secret(&self, account: AccountId, user: UserId) -> Result<Secret, StoreError> {
+        self.get_secret_row(account, user).await
+    }
+
+    async fn delete_secret(&self, account: AccountId, user: UserId) -> Result<(), StoreError> {
+        self.delete_secret_row(account, user).await
+    }
+
+    async fn find_secret_by_hash(&self, hash: &str) -> Result<Option<Secret>, StoreError> {
+        self.find_secret_row_by_hash(hash).await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.get_setting_row(key).await
+    }
+
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        self.insert_setting_if_absent(key, value).await
+    }
+}

@@ -1,1 +1,287 @@
-//! placeholder
+//! The embedded SQLite backend of the Steward store: [`SqliteStore`] implements
+//! [`steward_store::Store`] on one database file (`steward.db`) in the data directory, with its
+//! migrations embedded and applied at open.
+//!
+//! This crate owns the SQLite schema and every SQL statement run against it. It must not depend
+//! on HTTP, the services in `steward-core`, or the PostgreSQL backend; row structs and SQL never
+//! leave it.
+
+mod access;
+mod accounts;
+mod error;
+mod rows;
+mod secrets;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use steward_domain::{
+    Account, AccountBootstrap, AccountId, AccountStatus, Role, RoleId, Secret, Timestamp, User,
+    UserId,
+};
+use steward_store::{PageRequest, Store, StoreError};
+
+use crate::error::database_error;
+
+/// The name of the database file inside the data directory.
+pub const DATABASE_FILE_NAME: &str = "steward.db";
+
+/// Connections in the pool. SQLite admits one writer at a time, so more connections only help
+/// concurrent readers; a handful is plenty and keeps file handles low.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4;
+
+/// How long a statement waits for another connection's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a caller waits for a free pooled connection before the store reports itself
+/// unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The embedded store: one SQLite file in WAL mode with foreign keys enforced.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// Connection settings of an open store as SQLite reports them; for operators and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteDiagnostics {
+    /// `PRAGMA journal_mode`, expected `wal`.
+    pub journal_mode: String,
+    /// `PRAGMA foreign_keys`, expected `true`.
+    pub foreign_keys: bool,
+    /// `PRAGMA synchronous` (0 off, 1 normal, 2 full, 3 extra), expected 2.
+    pub synchronous: i64,
+    /// `PRAGMA busy_timeout` in milliseconds.
+    pub busy_timeout_millis: i64,
+    /// The first line of `PRAGMA integrity_check`, `ok` for a healthy file.
+    pub integrity_check: String,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the data directory and `steward.db` inside it, then applies
+    /// pending migrations.
+    pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|error| {
+            StoreError::Unavailable(format!(
+                "cannot create data directory `{}`: {error}",
+                data_dir.display()
+            ))
+        })?;
+        Self::open_file(&data_dir.join(DATABASE_FILE_NAME)).await
+    }
+
+    /// Opens (creating if missing) the database file at `path` and applies pending migrations.
+    /// The parent directory must exist.
+    pub async fn open_file(path: &Path) -> Result<Self, StoreError> {
+        Self::open_file_with_max_connections(path, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Like [`SqliteStore::open_file`] with a chosen pool size (at least one connection).
+    pub async fn open_file_with_max_connections(
+        path: &Path,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            // FULL syncs the WAL on every commit: an acknowledged write survives power loss,
+            // which NORMAL does not promise in WAL mode.
+            .synchronous(SqliteSynchronous::Full);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|error| {
+                StoreError::Unavailable(format!(
+                    "cannot open database `{}`: {error}",
+                    path.display()
+                ))
+            })?;
+        MIGRATOR.run(&pool).await.map_err(|error| {
+            StoreError::Backend(format!(
+                "cannot migrate database `{}`: {error}",
+                path.display()
+            ))
+        })?;
+        tracing::debug!(path = %path.display(), "sqlite store open");
+        Ok(Self {
+            pool,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file this store works on.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the connection settings and runs an integrity check, on one pooled connection.
+    pub async fn diagnostics(&self) -> Result<SqliteDiagnostics, StoreError> {
+        let mut connection = self.pool.acquire().await.map_err(database_error)?;
+        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(database_error)?;
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(database_error)?;
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(database_error)?;
+        let busy_timeout_millis: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(database_error)?;
+        let integrity_check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(database_error)?;
+        Ok(SqliteDiagnostics {
+            journal_mode,
+            foreign_keys: foreign_keys == 1,
+            synchronous,
+            busy_timeout_millis,
+            integrity_check,
+        })
+    }
+
+    /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock up front: a deferred
+    /// transaction that reads first could not upgrade to a writer after another connection
+    /// committed (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not retry).
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(database_error)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(database_error)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn create_account(&self, bootstrap: &AccountBootstrap) -> Result<(), StoreError> {
+        self.create_account_tx(bootstrap).await
+    }
+
+    async fn get_account(&self, account: AccountId) -> Result<Account, StoreError> {
+        self.get_account_row(account).await
+    }
+
+    async fn list_accounts(
+        &self,
+        page: PageRequest<AccountId>,
+    ) -> Result<Vec<Account>, StoreError> {
+        self.list_account_rows(page).await
+    }
+
+    async fn set_account_status(
+        &self,
+        account: AccountId,
+        status: AccountStatus,
+        now: Timestamp,
+    ) -> Result<Account, StoreError> {
+        self.update_account_status(account, status, now).await
+    }
+
+    async fn create_role(&self, account: AccountId, role: &Role) -> Result<(), StoreError> {
+        self.insert_role(account, role).await
+    }
+
+    async fn get_role(&self, account: AccountId, role: RoleId) -> Result<Role, StoreError> {
+        self.get_role_row(account, role).await
+    }
+
+    async fn list_roles(
+        &self,
+        account: AccountId,
+        page: PageRequest<RoleId>,
+    ) -> Result<Vec<Role>, StoreError> {
+        self.list_role_rows(account, page).await
+    }
+
+    async fn update_role(&self, account: AccountId, role: &Role) -> Result<(), StoreError> {
+        self.update_role_row(account, role).await
+    }
+
+    async fn delete_role(&self, account: AccountId, role: RoleId) -> Result<(), StoreError> {
+        self.delete_role_row(account, role).await
+    }
+
+    async fn create_user(&self, account: AccountId, user: &User) -> Result<(), StoreError> {
+        self.insert_user(account, user).await
+    }
+
+    async fn get_user(&self, account: AccountId, user: UserId) -> Result<User, StoreError> {
+        self.get_user_row(account, user).await
+    }
+
+    async fn list_users(
+        &self,
+        account: AccountId,
+        page: PageRequest<UserId>,
+    ) -> Result<Vec<User>, StoreError> {
+        self.list_user_rows(account, page).await
+    }
+
+    async fn update_user(&self, account: AccountId, user: &User) -> Result<(), StoreError> {
+        self.update_user_row(account, user).await
+    }
+
+    async fn delete_user(&self, account: AccountId, user: UserId) -> Result<(), StoreError> {
+        self.delete_user_row(account, user).await
+    }
+
+    async fn put_secret(&self, account: AccountId, secret: &Secret) -> Result<(), StoreError> {
+        self.replace_secret(account, secret).await
+    }
+
+    async fn get_secret(&self, account: AccountId, user: UserId) -> Result<Secret, StoreError> {
+        self.get_secret_row(account, user).await
+    }
+
+    async fn delete_secret(&self, account: AccountId, user: UserId) -> Result<(), StoreError> {
+        self.delete_secret_row(account, user).await
+    }
+
+    async fn find_secret_by_hash(&self, hash: &str) -> Result<Option<Secret>, StoreError> {
+        self.find_secret_row_by_hash(hash).await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.get_setting_row(key).await
+    }
+
+    async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        self.insert_setting_if_absent(key, value).await
+    }
+}

@@ -1,0 +1,104 @@
+//! Accounts: creation with their bootstrap rows, reading, listing and suspension.
+
+use steward_domain::{Account, AccountBootstrap, AccountId, AccountStatus, Timestamp};
+use steward_store::{Entity, PageRequest, StoreError};
+
+use crate::error::{database_error, unique_means_exists};
+use crate::rows::{encode_optional_json, AccountRow};
+use crate::PostgresStore;
+
+const ACCOUNT_COLUMNS: &str =
+    "id, name, status, resource_access_log::text AS resource_access_log, created_ts, updated_ts";
+
+impl PostgresStore {
+    pub(crate) async fn create_account_tx(
+        &self,
+        bootstrap: &AccountBootstrap,
+    ) -> Result<(), StoreError> {
+        check_bootstrap_consistency(bootstrap)?;
+        let account = &bootstrap.account;
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        sqlx::query(
+            "INSERT INTO accounts (id, name, status, resource_access_log, created_ts, updated_ts) \
+             VALUES ($1, $2, $3, $4::jsonb, $5, $6)",
+        )
+        .bind(account.id.as_uuid())
+        .bind(&account.name)
+        .bind(account.status.as_str())
+        .bind(encode_optional_json(account.resource_access_log.as_ref())?)
+        .bind(account.created_ts.as_millis())
+        .bind(account.updated_ts.as_millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(unique_means_exists(Entity::Account))?;
+        // Dropping `tx` on any error below rolls the account back with everything else.
+        Self::insert_role_in(&mut tx, &bootstrap.admin_role).await?;
+        Self::insert_user_in(&mut tx, &bootstrap.admin_user).await?;
+        Self::insert_secret_in(&mut tx, &bootstrap.admin_secret).await?;
+        tx.commit().await.map_err(database_error)
+    }
+
+    pub(crate) async fn get_account_row(&self, account: AccountId) -> Result<Account, StoreError> {
+        let row: Option<AccountRow> = sqlx::query_as(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
+        ))
+        .bind(account.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error)?;
+        row.ok_or(StoreError::NotFound(Entity::Account))?.try_into()
+    }
+
+    pub(crate) async fn list_account_rows(
+        &self,
+        page: PageRequest<AccountId>,
+    ) -> Result<Vec<Account>, StoreError> {
+        let rows: Vec<AccountRow> = sqlx::query_as(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts \
+             WHERE ($1::uuid IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        ))
+        .bind(page.after.map(|id| id.as_uuid()))
+        .bind(i64::from(page.limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error)?;
+        rows.into_iter().map(Account::try_from).collect()
+    }
+
+    pub(crate) async fn update_account_status(
+        &self,
+        account: AccountId,
+        status: AccountStatus,
+        now: Timestamp,
+    ) -> Result<Account, StoreError> {
+        let row: Option<AccountRow> = sqlx::query_as(&format!(
+            "UPDATE accounts SET status = $1, updated_ts = $2 WHERE id = $3 \
+             RETURNING {ACCOUNT_COLUMNS}"
+        ))
+        .bind(status.as_str())
+        .bind(now.as_millis())
+        .bind(account.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error)?;
+        row.ok_or(StoreError::NotFound(Entity::Account))?.try_into()
+    }
+}
+
+/// The bootstrap's rows must all belong to the new account and to each other; anything else is
+/// a bug in the caller that would store a half-connected tenant.
+fn check_bootstrap_consistency(bootstrap: &AccountBootstrap) -> Result<(), StoreError> {
+    let account = bootstrap.account.id;
+    let consistent = bootstrap.admin_role.account == account
+        && bootstrap.admin_user.account == account
+        && bootstrap.admin_user.role == bootstrap.admin_role.id
+        && bootstrap.admin_secret.account == account
+        && bootstrap.admin_secret.user == bootstrap.admin_user.id;
+    if consistent {
+        Ok(())
+    } else {
+        Err(StoreError::Backend(
+            "account bootstrap rows do not belong to the new account".to_owned(),
+        ))
+    }
+}

@@ -1,0 +1,139 @@
+//! Row structs as PostgreSQL returns them, and their conversion to domain entities. JSONB
+//! columns are selected as text (`column::text`) so no JSON feature of the driver is needed.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use steward_domain::{
+    Account, AccountId, AccountStatus, Role, RoleId, Secret, Timestamp, User, UserId,
+};
+use steward_store::StoreError;
+use uuid::Uuid;
+
+use crate::error::corrupt;
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    id: Uuid,
+    name: String,
+    status: String,
+    resource_access_log: Option<String>,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+
+    fn try_from(row: AccountRow) -> Result<Self, StoreError> {
+        Ok(Account {
+            id: AccountId::from_uuid(row.id),
+            name: row.name,
+            status: AccountStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("account status", &row.status))?,
+            resource_access_log: decode_optional_json(row.resource_access_log, "access log")?,
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RoleRow {
+    account_id: Uuid,
+    id: Uuid,
+    name: String,
+    statement: String,
+    rules: String,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<RoleRow> for Role {
+    type Error = StoreError;
+
+    fn try_from(row: RoleRow) -> Result<Self, StoreError> {
+        Ok(Role {
+            id: RoleId::from_uuid(row.id),
+            account: AccountId::from_uuid(row.account_id),
+            name: row.name,
+            statement: decode_json(&row.statement, "role statement")?,
+            rules: decode_json(&row.rules, "role rules")?,
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UserRow {
+    account_id: Uuid,
+    id: Uuid,
+    role_id: Uuid,
+    name: String,
+    description: String,
+    activity: Option<String>,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: UserId::from_uuid(row.id),
+            account: AccountId::from_uuid(row.account_id),
+            role: RoleId::from_uuid(row.role_id),
+            name: row.name,
+            description: decode_json::<Map<String, Value>>(&row.description, "user description")?,
+            activity: decode_optional_json(row.activity, "user activity")?,
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SecretRow {
+    account_id: Uuid,
+    user_id: Uuid,
+    hash: String,
+    fingerprint: String,
+    validity_ts: Option<i64>,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl From<SecretRow> for Secret {
+    fn from(row: SecretRow) -> Self {
+        Secret {
+            account: AccountId::from_uuid(row.account_id),
+            user: UserId::from_uuid(row.user_id),
+            hash: row.hash,
+            fingerprint: row.fingerprint,
+            validity_ts: row.validity_ts.map(Timestamp::from_millis),
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        }
+    }
+}
+
+/// Serializes a value for a JSONB column (bound as text and cast with `::jsonb`).
+pub(crate) fn encode_json(value: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|error| StoreError::Backend(format!("cannot encode json: {error}")))
+}
+
+/// Serializes an optional value; `None` stays SQL NULL.
+pub(crate) fn encode_optional_json(value: Option<&Value>) -> Result<Option<String>, StoreError> {
+    value.map(encode_json).transpose()
+}
+
+fn decode_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|error| corrupt(what, error))
+}
+
+fn decode_optional_json(text: Option<String>, what: &str) -> Result<Option<Value>, StoreError> {
+    text.map(|text| decode_json(&text, what)).transpose()
+}

@@ -1,0 +1,143 @@
+//! Row structs as SQLite returns them, and their conversion to domain entities.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use steward_domain::{
+    Account, AccountId, AccountStatus, Role, RoleId, Secret, Timestamp, User, UserId,
+};
+use steward_store::StoreError;
+
+use crate::error::corrupt;
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    id: String,
+    name: String,
+    status: String,
+    resource_access_log: Option<String>,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+
+    fn try_from(row: AccountRow) -> Result<Self, StoreError> {
+        Ok(Account {
+            id: parse_id(&row.id, "account id")?,
+            name: row.name,
+            status: AccountStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("account status", &row.status))?,
+            resource_access_log: decode_optional_json(row.resource_access_log, "access log")?,
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RoleRow {
+    account_id: String,
+    id: String,
+    name: String,
+    statement: String,
+    rules: String,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<RoleRow> for Role {
+    type Error = StoreError;
+
+    fn try_from(row: RoleRow) -> Result<Self, StoreError> {
+        Ok(Role {
+            id: parse_id::<RoleId>(&row.id, "role id")?,
+            account: parse_id(&row.account_id, "account id")?,
+            name: row.name,
+            statement: decode_json(&row.statement, "role statement")?,
+            rules: decode_json(&row.rules, "role rules")?,
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UserRow {
+    account_id: String,
+    id: String,
+    role_id: String,
+    name: String,
+    description: String,
+    activity: Option<String>,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: parse_id::<UserId>(&row.id, "user id")?,
+            account: parse_id(&row.account_id, "account id")?,
+            role: parse_id(&row.role_id, "role id")?,
+            name: row.name,
+            description: decode_json::<Map<String, Value>>(&row.description, "user description")?,
+            activity: decode_optional_json(row.activity, "user activity")?,
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SecretRow {
+    account_id: String,
+    user_id: String,
+    hash: String,
+    fingerprint: String,
+    validity_ts: Option<i64>,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<SecretRow> for Secret {
+    type Error = StoreError;
+
+    fn try_from(row: SecretRow) -> Result<Self, StoreError> {
+        Ok(Secret {
+            account: parse_id::<AccountId>(&row.account_id, "account id")?,
+            user: parse_id(&row.user_id, "user id")?,
+            hash: row.hash,
+            fingerprint: row.fingerprint,
+            validity_ts: row.validity_ts.map(Timestamp::from_millis),
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
+    }
+}
+
+/// Serializes a value for a JSON text column.
+pub(crate) fn encode_json(value: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|error| StoreError::Backend(format!("cannot encode json: {error}")))
+}
+
+/// Serializes an optional value; `None` stays SQL NULL.
+pub(crate) fn encode_optional_json(value: Option<&Value>) -> Result<Option<String>, StoreError> {
+    value.map(encode_json).transpose()
+}
+
+fn decode_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|error| corrupt(what, error))
+}
+
+fn decode_optional_json(text: Option<String>, what: &str) -> Result<Option<Value>, StoreError> {
+    text.map(|text| decode_json(&text, what)).transpose()
+}
+
+fn parse_id<Id: std::str::FromStr>(text: &str, what: &str) -> Result<Id, StoreError> {
+    text.parse().map_err(|_| corrupt(what, text))
+}

@@ -59,7 +59,9 @@ async fn create_account(args: CreateAccountArgs) -> anyhow::Result<ExitCode> {
     };
     let config = Config::load(None, &overrides)?;
     let store = steward_server::open_store(&config).await?;
-    let steward = Steward::new(store.clone(), Arc::new(SystemClock));
+    let steward = Steward::start(store.clone(), Arc::new(SystemClock), Default::default())
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot start services: {error}"))?;
     let created = steward.create_account(&args.name).await;
     store.close().await;
     let created = created.map_err(|error| anyhow::anyhow!("cannot create account: {error}"))?;

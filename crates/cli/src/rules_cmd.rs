@@ -78,9 +78,8 @@ fn eval_one(rule: &str, context_path: Option<&PathBuf>) -> anyhow::Result<ExitCo
     let context = match context_path {
         Some(path) => {
             let text = read_input(path)?;
-            let json: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("`{}` is not valid JSON", path.display()))?;
-            MapContext::from_json(&json)?
+            MapContext::from_json_str(&text)
+                .with_context(|| format!("reading the context from `{}`", path.display()))?
         }
         None => MapContext::new(),
     };

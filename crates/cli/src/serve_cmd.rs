@@ -30,6 +30,9 @@ pub struct ServeArgs {
     /// Seconds in-flight requests may take to finish after SIGINT/SIGTERM [default: 30].
     #[arg(long, env = "STEWARD_SHUTDOWN_GRACE_SECONDS", value_name = "SECONDS")]
     shutdown_grace_seconds: Option<u64>,
+    /// Seconds a secret PIN can be redeemed [default: 86400].
+    #[arg(long, env = "STEWARD_PIN_LIFETIME_SECONDS", value_name = "SECONDS")]
+    pin_lifetime_seconds: Option<u64>,
     /// Log filter, e.g. `info` or `steward_http=debug,info` [default: info].
     #[arg(long, env = "STEWARD_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -53,6 +56,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         database_url: args.database_url,
         max_connections: args.max_connections,
         shutdown_grace_seconds: args.shutdown_grace_seconds,
+        pin_lifetime_seconds: args.pin_lifetime_seconds,
         log: args.log,
         log_format: args.log_format,
     };

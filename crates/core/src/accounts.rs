@@ -133,6 +133,7 @@ impl Steward {
             .store
             .set_account_status(account, status, self.clock.now())
             .await?;
+        self.credentials_changed();
         tracing::info!(account = %account, status = status.as_str(), "account status changed");
         Ok(updated)
     }

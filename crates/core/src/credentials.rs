@@ -23,16 +23,57 @@ pub fn generate_secret() -> String {
 
 /// Lowercase hex SHA-256 of a credential: the only form in which credentials are stored.
 pub fn hash_credential(credential: &str) -> String {
-    let digest = Sha256::digest(credential.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
+    encode_hex(&Sha256::digest(credential.as_bytes()))
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// `byte_count` random bytes from the CSPRNG as lowercase hex.
+pub fn random_hex(byte_count: usize) -> String {
+    let mut bytes = vec![0_u8; byte_count];
+    OsRng.fill_bytes(&mut bytes);
+    encode_hex(&bytes)
+}
+
+fn encode_hex(bytes: &[u8]) -> String {
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
         hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
         hex.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
     }
     hex
 }
 
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+/// Decodes lowercase or uppercase hex; `None` for odd lengths or other characters.
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    let digit = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
+}
+
+/// A PIN: six characters of upper-case letters and digits from the CSPRNG.
+pub fn generate_pin() -> String {
+    const ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut pin = String::with_capacity(6);
+    while pin.len() < 6 {
+        let mut byte = [0_u8; 1];
+        OsRng.fill_bytes(&mut byte);
+        // Rejection sampling keeps every character equally likely (252 = 7 * 36).
+        if byte[0] < 252 {
+            pin.push(char::from(ALPHABET[usize::from(byte[0] % 36)]));
+        }
+    }
+    pin
+}
 
 /// The last four characters of a secret, shown so people can tell secrets apart.
 pub fn fingerprint(secret: &str) -> String {
@@ -83,6 +124,24 @@ mod tests {
             "HrwA"
         );
         assert_eq!(fingerprint("ab"), "ab");
+    }
+
+    #[test]
+    fn hex_round_trips_and_rejects_garbage() {
+        let hex = random_hex(32);
+        assert_eq!(hex.len(), 64);
+        assert_eq!(encode_hex(&decode_hex(&hex).unwrap()), hex);
+        assert_eq!(decode_hex("abc"), None);
+        assert_eq!(decode_hex("zz"), None);
+    }
+
+    #[test]
+    fn pins_are_six_upper_case_alphanumerics() {
+        let pin = generate_pin();
+        assert_eq!(pin.len(), 6);
+        assert!(pin
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
     }
 
     #[test]

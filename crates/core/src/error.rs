@@ -28,6 +28,8 @@ pub enum ErrorCode {
     AccessForbidden,
     /// The resource does not exist or is invisible to the caller (404 / 404653).
     NotFound,
+    /// Too many attempts; retry later (429 / 429000, a Steward extension of the sub-codes).
+    TooManyRequests,
     /// The server failed; details are only in the logs (500 / 500000).
     General,
     /// The database cannot be reached right now (503 / 503159).
@@ -49,6 +51,7 @@ impl ErrorCode {
             Self::Unauthorized => 401,
             Self::AccessForbidden => 403,
             Self::NotFound => 404,
+            Self::TooManyRequests => 429,
             Self::General => 500,
             Self::Unavailable => 503,
         }
@@ -68,6 +71,7 @@ impl ErrorCode {
             Self::Unauthorized => 401_000,
             Self::AccessForbidden => 403_535,
             Self::NotFound => 404_653,
+            Self::TooManyRequests => 429_000,
             Self::General => 500_000,
             Self::Unavailable => 503_159,
         }
@@ -82,6 +86,8 @@ pub struct Error {
     pub code: ErrorCode,
     /// Lowercase, product words, user input in backticks; never SQL, paths or secrets.
     pub message: String,
+    /// For [`ErrorCode::TooManyRequests`]: seconds until a retry can succeed.
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl Error {
@@ -90,6 +96,15 @@ impl Error {
         Self {
             code,
             message: message.into(),
+            retry_after_seconds: None,
+        }
+    }
+
+    /// 429 with the number of seconds after which a retry can succeed.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_seconds: u64) -> Self {
+        Self {
+            retry_after_seconds: Some(retry_after_seconds),
+            ..Self::new(ErrorCode::TooManyRequests, message)
         }
     }
 
@@ -153,6 +168,7 @@ mod tests {
             ErrorCode::Unauthorized,
             ErrorCode::AccessForbidden,
             ErrorCode::NotFound,
+            ErrorCode::TooManyRequests,
             ErrorCode::General,
             ErrorCode::Unavailable,
         ];

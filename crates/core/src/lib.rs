@@ -2,36 +2,99 @@
 //!
 //! Services load and store through [`steward_store::Store`], read time through
 //! [`steward_domain::Clock`] and report failures as [`Error`] with one closed set of
-//! [`ErrorCode`]s that the HTTP layer maps to Trusted Twin statuses and sub-codes.
+//! [`ErrorCode`]s that the HTTP layer maps to Trusted Twin statuses and sub-codes. Access is
+//! decided in [`authz`] only: every service method that acts for a caller checks the operation
+//! there before it loads anything.
 //!
 //! This crate must not depend on HTTP frameworks or SQL drivers: handlers stay thin and
 //! backends stay replaceable.
 
+mod access;
 mod accounts;
+pub mod actions;
+mod auth;
+mod auth_cache;
+pub mod authz;
 pub mod credentials;
 mod error;
 mod operator;
+mod pin_limiter;
+pub mod principal;
+mod tokens;
+mod validate;
 
 use std::sync::Arc;
 
 use steward_domain::Clock;
 use steward_store::Store;
 
+pub use access::DEFAULT_ROLE_NAME;
+pub use access::{CreatedPin, CreatedToken, IssuedSecret, RolePatch, TokenRequest, UserPatch};
 pub use accounts::{AccountPage, CreatedAccount, SUPER_ADMIN_ROLE_NAME};
 pub use error::{Error, ErrorCode};
 pub use operator::{OperatorAuth, OperatorTokenSetup};
+pub use principal::{AuthMethod, Principal, TokenOptions};
 
-/// The services of one Steward node, sharing one store and one clock.
+use auth_cache::AuthCache;
+use pin_limiter::PinLimiter;
+use tokens::TokenKey;
+
+/// Tunable behaviour of the services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceSettings {
+    /// How long a secret PIN can be redeemed, in seconds (default 24 h).
+    pub pin_lifetime_seconds: u64,
+    /// Failed PIN redemptions per account tolerated within the window (default 10).
+    pub pin_max_failures: u32,
+    /// The window for counting failed PIN redemptions, in seconds (default 15 min).
+    pub pin_failure_window_seconds: u64,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            pin_lifetime_seconds: 24 * 60 * 60,
+            pin_max_failures: 10,
+            pin_failure_window_seconds: 15 * 60,
+        }
+    }
+}
+
+/// The services of one Steward node, sharing one store and one clock. Cheap to clone.
 #[derive(Clone)]
 pub struct Steward {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    settings: ServiceSettings,
+    token_key: Arc<TokenKey>,
+    auth_cache: Arc<AuthCache>,
+    pin_limiter: Arc<PinLimiter>,
 }
 
+const TOKEN_KEY_SETTING: &str = "token_signing_key_hex";
+
 impl Steward {
-    /// Services over `store`, reading time from `clock`.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    /// Services over `store`, reading time from `clock`. Loads the token signing key, creating
+    /// it on first start (several nodes starting at once agree on one key).
+    pub async fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: ServiceSettings,
+    ) -> Result<Self, Error> {
+        let candidate = credentials::random_hex(32);
+        let stored = store
+            .put_setting_if_absent(TOKEN_KEY_SETTING, &candidate)
+            .await?;
+        let key_bytes = credentials::decode_hex(&stored)
+            .ok_or_else(|| Error::new(ErrorCode::General, "stored token signing key is corrupt"))?;
+        Ok(Self {
+            store,
+            clock,
+            settings,
+            token_key: Arc::new(TokenKey::from_bytes(key_bytes)),
+            auth_cache: Arc::new(AuthCache::default()),
+            pin_limiter: Arc::new(PinLimiter::default()),
+        })
     }
 
     /// The store, for readiness checks and shutdown.

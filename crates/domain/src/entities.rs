@@ -150,6 +150,36 @@ pub struct Secret {
     pub updated_ts: Timestamp,
 }
 
+/// A one-time PIN with which its holder creates a user's next secret. Only a hash of the PIN is
+/// stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretPin {
+    /// The owning account.
+    pub account: AccountId,
+    /// The user whose secret the PIN creates.
+    pub user: UserId,
+    /// Hex digest of the PIN; the lookup key when it is redeemed.
+    pub pin_hash: String,
+    /// Validity of the secret the PIN will create; `None` = never expires.
+    pub secret_validity_ts: Option<Timestamp>,
+    /// After this moment the PIN can no longer be redeemed.
+    pub expires_ts: Timestamp,
+    /// When the PIN was issued.
+    pub created_ts: Timestamp,
+}
+
+/// The parts of a new secret chosen by the service when a PIN is redeemed; the user and the
+/// validity come from the PIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSecret {
+    /// Hex digest of the secret.
+    pub hash: String,
+    /// Last four characters of the secret.
+    pub fingerprint: String,
+    /// When the secret is issued.
+    pub created_ts: Timestamp,
+}
+
 /// Everything created together when the operator creates an account: the account, its Super
 /// Admin role, the first user and that user's secret. Stored in one transaction.
 #[derive(Debug, Clone, PartialEq)]

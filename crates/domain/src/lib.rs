@@ -11,8 +11,8 @@ mod time;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entities::{
-    Account, AccountBootstrap, AccountStatus, Role, RoleRules, RoleStatement, Secret,
-    StatementEffect, User,
+    Account, AccountBootstrap, AccountStatus, NewSecret, Role, RoleRules, RoleStatement, Secret,
+    SecretPin, StatementEffect, User,
 };
 pub use ids::{AccountId, IdParseError, RoleId, UserId};
 pub use time::Timestamp;

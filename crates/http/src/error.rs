@@ -49,13 +49,20 @@ impl IntoResponse for ApiError {
         } else {
             tracing::info!(%trace, subcode = code.subcode(), message = %self.0.message, "request refused");
         }
+        let retry_after = self.0.retry_after_seconds;
         let body = ErrorBody {
             subcode: code.subcode(),
             trace,
             description: Some(self.0.message),
             help: Some(help_link(code)),
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }
 

@@ -24,24 +24,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        ErrorCode::QuotaViolation,
-                        format!(
-                            "request body is larger than {} bytes",
-                            crate::MAX_BODY_BYTES
-                        ),
-                    )
-                } else {
-                    ApiError::new(
-                        ErrorCode::CorruptedRequest,
-                        "request body could not be read",
-                    )
-                }
-            })?;
+        let bytes = read_body(request, state).await?;
         parse_json_body(&bytes).map(TtJson)
     }
 }
@@ -68,6 +51,83 @@ pub(crate) fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Ap
     })
 }
 
+/// Reads the whole body within the limit; too large is 400 / 400141.
+async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorCode::QuotaViolation,
+                    format!(
+                        "request body is larger than {} bytes",
+                        crate::MAX_BODY_BYTES
+                    ),
+                )
+            } else {
+                ApiError::new(
+                    ErrorCode::CorruptedRequest,
+                    "request body could not be read",
+                )
+            }
+        })
+}
+
+/// A JSON body that may be absent: an empty body gives `T::default()` (Trusted Twin makes
+/// several bodies optional, e.g. `POST /token` and `POST /users/{user}/secrets`).
+#[derive(Debug, Clone)]
+pub struct TtJsonOrEmpty<T>(pub T);
+
+impl<S, T> FromRequest<S> for TtJsonOrEmpty<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(request, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        parse_json_body(&bytes).map(TtJsonOrEmpty)
+    }
+}
+
+/// The authenticated caller: `Authorization` (secret or token, optionally after `Bearer `)
+/// plus the optional `X-TrustedTwin` dictionary.
+#[derive(Debug, Clone)]
+pub struct Caller(pub steward_core::Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let authorization = match parts.headers.get(header::AUTHORIZATION) {
+            Some(value) => Some(
+                value
+                    .to_str()
+                    .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "invalid credentials"))?,
+            ),
+            None => None,
+        };
+        let dict = match parts.headers.get("x-trustedtwin") {
+            Some(value) => Some(value.to_str().map_err(|_| {
+                ApiError::new(
+                    ErrorCode::CorruptedRequest,
+                    "`X-TrustedTwin` header is not valid base64",
+                )
+            })?),
+            None => None,
+        };
+        let principal = state.steward.authenticate(authorization, dict).await?;
+        Ok(Caller(principal))
+    }
+}
+
 /// Query parameters; a malformed query is 400 / 400589.
 #[derive(Debug, Clone)]
 pub struct TtQuery<T>(pub T);
@@ -90,6 +150,33 @@ where
                 )
             })
     }
+}
+
+/// Deserializes a present field as `Some`, so `Option<Option<T>>` tells an absent field
+/// (`None`) from an explicit `null` (`Some(None)`).
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Converts a Trusted Twin timestamp (Unix seconds) from a request; 400 / 400589 if absurd.
+pub(crate) fn timestamp_field(
+    field: &str,
+    seconds: Option<f64>,
+) -> Result<Option<steward_domain::Timestamp>, ApiError> {
+    seconds
+        .map(|seconds| {
+            steward_domain::Timestamp::from_tt_seconds(seconds).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::RequestFormat,
+                    format!("`{field}` is not a valid timestamp"),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// Parses an id from a path segment; a malformed id is 400 / 400589.

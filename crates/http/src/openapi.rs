@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{operator, system};
+use crate::routes::{account, operator, roles, secrets, system, tokens, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,12 +25,37 @@ use crate::routes::{operator, system};
         operator::get_account,
         operator::suspend_account,
         operator::resume_account,
+        account::who_am_i,
+        account::get_account,
+        account::update_account,
+        users::list_users,
+        users::create_user,
+        users::get_user,
+        users::update_user,
+        users::delete_user,
+        secrets::create_pin,
+        secrets::redeem_pin,
+        secrets::get_secret,
+        secrets::update_secret,
+        secrets::delete_secret,
+        tokens::create_token,
+        tokens::refresh_token,
+        roles::list_roles,
+        roles::create_role,
+        roles::get_role,
+        roles::update_role,
+        roles::delete_role,
     ),
     components(schemas(crate::ErrorBody)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "system", description = "Health, readiness, metrics and this document"),
         (name = "operator", description = "Account management by the installation's operator"),
+        (name = "account", description = "The caller's account and identity"),
+        (name = "users", description = "Users of the caller's account"),
+        (name = "secrets", description = "User secrets and the PIN flow"),
+        (name = "tokens", description = "User tokens"),
+        (name = "roles", description = "Roles: statements and rules"),
     )
 )]
 struct ApiDoc;
@@ -40,6 +65,13 @@ struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "user_credential",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "A user secret or token, raw (as Trusted Twin clients send it) or after `Bearer `",
+            ))),
+        );
         components.add_security_scheme(
             "operator_token",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(

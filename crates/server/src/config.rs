@@ -30,6 +30,10 @@ max_connections = 16
 # (STEWARD_SHUTDOWN_GRACE_SECONDS, --shutdown-grace-seconds).
 shutdown_grace_seconds = 30
 
+# How long a secret PIN (POST /users/{user}/secrets) can be redeemed, in seconds
+# (STEWARD_PIN_LIFETIME_SECONDS, --pin-lifetime-seconds).
+pin_lifetime_seconds = 86400
+
 # Log filter in tracing's EnvFilter syntax, e.g. "info" or "steward_http=debug,info"
 # (STEWARD_LOG, --log).
 log = "info"
@@ -76,6 +80,8 @@ pub struct Config {
     pub max_connections: u32,
     /// Bound on waiting for in-flight requests at shutdown, in seconds.
     pub shutdown_grace_seconds: u64,
+    /// Lifetime of secret PINs, in seconds.
+    pub pin_lifetime_seconds: u64,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -90,6 +96,7 @@ impl Default for Config {
             database_url: None,
             max_connections: 16,
             shutdown_grace_seconds: 30,
+            pin_lifetime_seconds: 24 * 60 * 60,
             log: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -105,6 +112,7 @@ struct ConfigFile {
     database_url: Option<String>,
     max_connections: Option<u32>,
     shutdown_grace_seconds: Option<u64>,
+    pin_lifetime_seconds: Option<u64>,
     log: Option<String>,
     log_format: Option<LogFormat>,
 }
@@ -122,6 +130,8 @@ pub struct ConfigOverrides {
     pub max_connections: Option<u32>,
     /// Shutdown grace period in seconds.
     pub shutdown_grace_seconds: Option<u64>,
+    /// Lifetime of secret PINs in seconds.
+    pub pin_lifetime_seconds: Option<u64>,
     /// Log filter.
     pub log: Option<String>,
     /// Log format.
@@ -192,6 +202,10 @@ impl Config {
                 .shutdown_grace_seconds
                 .or(file_layer.shutdown_grace_seconds)
                 .unwrap_or(defaults.shutdown_grace_seconds),
+            pin_lifetime_seconds: overrides
+                .pin_lifetime_seconds
+                .or(file_layer.pin_lifetime_seconds)
+                .unwrap_or(defaults.pin_lifetime_seconds),
             log: overrides
                 .log
                 .clone()
@@ -206,11 +220,24 @@ impl Config {
         Ok(config)
     }
 
+    /// The settings of the services this configuration asks for.
+    pub fn service_settings(&self) -> steward_core::ServiceSettings {
+        steward_core::ServiceSettings {
+            pin_lifetime_seconds: self.pin_lifetime_seconds,
+            ..steward_core::ServiceSettings::default()
+        }
+    }
+
     fn parse_file(text: &str) -> Result<ConfigFile, String> {
         toml::from_str(text).map_err(|error| error.message().to_owned())
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.pin_lifetime_seconds == 0 {
+            return Err(ConfigError::Value(
+                "`pin_lifetime_seconds` must be at least 1".to_owned(),
+            ));
+        }
         if self.max_connections == 0 {
             return Err(ConfigError::Value(
                 "`max_connections` must be at least 1".to_owned(),

@@ -62,7 +62,13 @@ pub async fn serve(
         backend = store.backend_name(),
         "database opened, migrations applied"
     );
-    let steward = Steward::new(store.clone(), Arc::new(SystemClock));
+    let steward = Steward::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        config.service_settings(),
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!("cannot start services: {error}"))?;
     let operator = steward
         .setup_operator_token(operator_token.as_deref())
         .await

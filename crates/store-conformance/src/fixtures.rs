@@ -2,8 +2,8 @@
 
 use serde_json::{json, Map, Value};
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, Role, RoleId, RoleRules, RoleStatement,
-    Secret, StatementEffect, Timestamp, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, NewSecret, Role, RoleId, RoleRules,
+    RoleStatement, Secret, SecretPin, StatementEffect, Timestamp, User, UserId,
 };
 
 /// A fixed point in time with a non-zero millisecond part, so truncation to seconds shows.
@@ -101,6 +101,32 @@ pub fn secret(account: AccountId, user: UserId, hash: &str) -> Secret {
         validity_ts: Some(at(86_400_000)),
         created_ts: at(30),
         updated_ts: at(31),
+    }
+}
+
+/// How long a fixture PIN can be redeemed: ten minutes after `T0`.
+pub const PIN_EXPIRES_AFTER_MILLIS: i64 = 600_000;
+
+/// A PIN of `user` in `account` with a fresh hash, issued at `T0`, expiring
+/// [`PIN_EXPIRES_AFTER_MILLIS`] later, creating a secret valid for a week after `T0`.
+pub fn pin(account: AccountId, user: UserId) -> SecretPin {
+    SecretPin {
+        account,
+        user,
+        pin_hash: random_hash(),
+        secret_validity_ts: Some(at(7 * 86_400_000)),
+        expires_ts: at(PIN_EXPIRES_AFTER_MILLIS),
+        created_ts: T0,
+    }
+}
+
+/// The service-chosen parts of a secret created by redeeming a PIN at `created_ts`.
+pub fn new_secret(created_ts: Timestamp) -> NewSecret {
+    let hash = random_hash();
+    NewSecret {
+        fingerprint: hash.chars().rev().take(4).collect(),
+        hash,
+        created_ts,
     }
 }
 

@@ -250,7 +250,7 @@ impl PostgresStore {
         account: AccountId,
         user: UserId,
     ) -> Result<(), StoreError> {
-        // The secret goes with the user through ON DELETE CASCADE, in the same statement.
+        // The secret and PINs go with the user through ON DELETE CASCADE, in the same statement.
         let result = sqlx::query("DELETE FROM users WHERE account_id = $1 AND id = $2")
             .bind(account.as_uuid())
             .bind(user.as_uuid())

@@ -119,6 +119,23 @@ impl From<SecretRow> for Secret {
     }
 }
 
+/// What redeeming a PIN returns of it: whose secret it creates, and that secret's validity.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RedeemedPinRow {
+    user_id: Uuid,
+    secret_validity_ts: Option<i64>,
+}
+
+impl RedeemedPinRow {
+    pub(crate) fn user_id(&self) -> UserId {
+        UserId::from_uuid(self.user_id)
+    }
+
+    pub(crate) fn secret_validity_ts(&self) -> Option<Timestamp> {
+        self.secret_validity_ts.map(Timestamp::from_millis)
+    }
+}
+
 /// Serializes a value for a JSONB column (bound as text and cast with `::jsonb`).
 pub(crate) fn encode_json(value: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value)

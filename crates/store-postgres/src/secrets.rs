@@ -22,6 +22,7 @@ impl PostgresStore {
             return Err(StoreError::NotFound(Entity::User));
         }
         let mut tx = self.pool.begin().await.map_err(database_error)?;
+        Self::lock_user_for_secret_replacement(&mut tx, account, secret.user).await?;
         sqlx::query("DELETE FROM secrets WHERE account_id = $1 AND user_id = $2")
             .bind(account.as_uuid())
             .bind(secret.user.as_uuid())
@@ -31,6 +32,24 @@ impl PostgresStore {
         // On a hash collision the transaction is dropped, so the previous secret stays valid.
         Self::insert_secret_in(&mut tx, secret).await?;
         tx.commit().await.map_err(database_error)
+    }
+
+    /// Serialises replacements of one user's secret. Without it two concurrent replacements
+    /// both delete the old row, and the later insert collides with the earlier one's new row
+    /// (a spurious `AlreadyExists`). `FOR NO KEY UPDATE` does not block foreign key checks,
+    /// which take `FOR KEY SHARE`. A missing user locks nothing; the insert then reports it.
+    pub(crate) async fn lock_user_for_secret_replacement(
+        connection: &mut PgConnection,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1 FROM users WHERE account_id = $1 AND id = $2 FOR NO KEY UPDATE")
+            .bind(account.as_uuid())
+            .bind(user.as_uuid())
+            .fetch_optional(connection)
+            .await
+            .map_err(database_error)?;
+        Ok(())
     }
 
     pub(crate) async fn insert_secret_in(

@@ -260,14 +260,19 @@ impl SqliteStore {
         user: UserId,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        // The foreign key cascades too; deleting explicitly keeps the behaviour independent of
+        // The foreign keys cascade too; deleting explicitly keeps the behaviour independent of
         // whether the connection enforces foreign keys.
-        sqlx::query("DELETE FROM secrets WHERE account_id = ? AND user_id = ?")
-            .bind(account.to_string())
-            .bind(user.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error)?;
+        for dependent in [
+            "DELETE FROM secrets WHERE account_id = ? AND user_id = ?",
+            "DELETE FROM secret_pins WHERE account_id = ? AND user_id = ?",
+        ] {
+            sqlx::query(dependent)
+                .bind(account.to_string())
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(database_error)?;
+        }
         let result = sqlx::query("DELETE FROM users WHERE account_id = ? AND id = ?")
             .bind(account.to_string())
             .bind(user.to_string())

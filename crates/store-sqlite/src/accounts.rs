@@ -1,5 +1,7 @@
-//! Accounts: creation with their bootstrap rows, reading, listing and suspension.
+//! Accounts: creation with their bootstrap rows, reading, listing, suspension and the Resource
+//! Access Log configuration.
 
+use serde_json::Value;
 use steward_domain::{Account, AccountBootstrap, AccountId, AccountStatus, Timestamp};
 use steward_store::{Entity, PageRequest, StoreError};
 
@@ -75,6 +77,25 @@ impl SqliteStore {
              RETURNING {ACCOUNT_COLUMNS}"
         ))
         .bind(status.as_str())
+        .bind(now.as_millis())
+        .bind(account.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error)?;
+        row.ok_or(StoreError::NotFound(Entity::Account))?.try_into()
+    }
+
+    pub(crate) async fn update_account_access_log(
+        &self,
+        account: AccountId,
+        resource_access_log: Option<&Value>,
+        now: Timestamp,
+    ) -> Result<Account, StoreError> {
+        let row: Option<AccountRow> = sqlx::query_as(&format!(
+            "UPDATE accounts SET resource_access_log = ?, updated_ts = ? WHERE id = ? \
+             RETURNING {ACCOUNT_COLUMNS}"
+        ))
+        .bind(encode_optional_json(resource_access_log)?)
         .bind(now.as_millis())
         .bind(account.to_string())
         .fetch_optional(&self.pool)

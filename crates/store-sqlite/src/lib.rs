@@ -9,6 +9,7 @@
 mod access;
 mod accounts;
 mod error;
+mod pins;
 mod rows;
 mod secrets;
 
@@ -16,13 +17,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde_json::Value;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, Role, RoleId, Secret, Timestamp, User,
-    UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, NewSecret, Role, RoleId, Secret,
+    SecretPin, Timestamp, User, UserId,
 };
 use steward_store::{PageRequest, Store, StoreError};
 
@@ -213,6 +215,16 @@ impl Store for SqliteStore {
         self.update_account_status(account, status, now).await
     }
 
+    async fn update_account_resource_access_log(
+        &self,
+        account: AccountId,
+        resource_access_log: Option<&Value>,
+        now: Timestamp,
+    ) -> Result<Account, StoreError> {
+        self.update_account_access_log(account, resource_access_log, now)
+            .await
+    }
+
     async fn create_role(&self, account: AccountId, role: &Role) -> Result<(), StoreError> {
         self.insert_role(account, role).await
     }
@@ -275,6 +287,29 @@ impl Store for SqliteStore {
 
     async fn find_secret_by_hash(&self, hash: &str) -> Result<Option<Secret>, StoreError> {
         self.find_secret_row_by_hash(hash).await
+    }
+
+    async fn create_secret_pin(
+        &self,
+        account: AccountId,
+        pin: &SecretPin,
+    ) -> Result<(), StoreError> {
+        self.insert_secret_pin(account, pin).await
+    }
+
+    async fn redeem_secret_pin(
+        &self,
+        account: AccountId,
+        pin_hash: &str,
+        now: Timestamp,
+        secret: &NewSecret,
+    ) -> Result<Secret, StoreError> {
+        self.redeem_secret_pin_tx(account, pin_hash, now, secret)
+            .await
+    }
+
+    async fn delete_expired_secret_pins(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.delete_expired_secret_pin_rows(now).await
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

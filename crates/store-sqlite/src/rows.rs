@@ -119,6 +119,23 @@ impl TryFrom<SecretRow> for Secret {
     }
 }
 
+/// What redeeming a PIN returns of it: whose secret it creates, and that secret's validity.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RedeemedPinRow {
+    user_id: String,
+    secret_validity_ts: Option<i64>,
+}
+
+impl RedeemedPinRow {
+    pub(crate) fn user_id(&self) -> Result<UserId, StoreError> {
+        parse_id(&self.user_id, "user id")
+    }
+
+    pub(crate) fn secret_validity_ts(&self) -> Option<Timestamp> {
+        self.secret_validity_ts.map(Timestamp::from_millis)
+    }
+}
+
 /// Serializes a value for a JSON text column.
 pub(crate) fn encode_json(value: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value)

@@ -8,9 +8,10 @@
 //! This crate must not depend on SQL drivers, HTTP or the async runtime.
 
 use async_trait::async_trait;
+use serde_json::Value;
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, Role, RoleId, Secret, Timestamp, User,
-    UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, NewSecret, Role, RoleId, Secret,
+    SecretPin, Timestamp, User, UserId,
 };
 
 /// What kind of stored thing an error is about; used in messages and for error mapping.
@@ -26,6 +27,8 @@ pub enum Entity {
     Secret,
     /// A server setting.
     Setting,
+    /// A one-time PIN for creating a secret.
+    Pin,
 }
 
 impl Entity {
@@ -37,6 +40,7 @@ impl Entity {
             Self::User => "user",
             Self::Secret => "secret",
             Self::Setting => "setting",
+            Self::Pin => "pin",
         }
     }
 }
@@ -114,6 +118,14 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<Account, StoreError>;
 
+    /// Replaces the account's Resource Access Log configuration; returns the updated account.
+    async fn update_account_resource_access_log(
+        &self,
+        account: AccountId,
+        resource_access_log: Option<&Value>,
+        now: Timestamp,
+    ) -> Result<Account, StoreError>;
+
     // ---- roles ----------------------------------------------------------------------------
 
     /// Stores a new role of `account` (`role.account` must equal `account`).
@@ -170,6 +182,30 @@ pub trait Store: Send + Sync + 'static {
     /// Finds a secret by its hash. The one lookup that is not account-first: authentication
     /// learns the account from the secret.
     async fn find_secret_by_hash(&self, hash: &str) -> Result<Option<Secret>, StoreError>;
+
+    // ---- secret PINs ---------------------------------------------------------------------
+
+    /// Stores a PIN for a user of `account` (the user must exist: else `NotFound(User)`).
+    async fn create_secret_pin(
+        &self,
+        account: AccountId,
+        pin: &SecretPin,
+    ) -> Result<(), StoreError>;
+
+    /// Redeems a PIN in one transaction: finds the PIN of `account` with `pin_hash` that has not
+    /// expired at `now`, deletes it (single use), replaces the user's secret with one built from
+    /// `secret` plus the PIN's user and secret validity, and returns the stored secret. A
+    /// missing, used or expired PIN is `NotFound(Pin)` and changes nothing.
+    async fn redeem_secret_pin(
+        &self,
+        account: AccountId,
+        pin_hash: &str,
+        now: Timestamp,
+        secret: &NewSecret,
+    ) -> Result<Secret, StoreError>;
+
+    /// Deletes PINs that expired before `now` (housekeeping); returns how many.
+    async fn delete_expired_secret_pins(&self, now: Timestamp) -> Result<u64, StoreError>;
 
     // ---- server settings ------------------------------------------------------------------
 

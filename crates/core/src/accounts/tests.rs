@@ -9,7 +9,10 @@ async fn steward_on_temp_sqlite() -> (Steward, tempfile::TempDir, Arc<ManualCloc
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).await.unwrap();
     let clock = Arc::new(ManualClock::new(Timestamp::from_millis(1_700_000_000_000)));
-    (Steward::new(Arc::new(store), clock.clone()), dir, clock)
+    let steward = Steward::start(Arc::new(store), clock.clone(), Default::default())
+        .await
+        .unwrap();
+    (steward, dir, clock)
 }
 
 #[tokio::test]

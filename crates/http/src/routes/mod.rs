@@ -1,8 +1,14 @@
 //! One file per resource. Each handler extracts, calls one service method and maps the result.
 
+pub(crate) mod account;
+pub(crate) mod dto;
 pub(crate) mod fallback;
 pub(crate) mod operator;
+pub(crate) mod roles;
+pub(crate) mod secrets;
 pub(crate) mod system;
+pub(crate) mod tokens;
+pub(crate) mod users;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -32,6 +38,35 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/operator/accounts/{account}/resume",
             post(operator::resume_account),
+        )
+        .route("/whoami", get(account::who_am_i))
+        .route(
+            "/account",
+            get(account::get_account).patch(account::update_account),
+        )
+        .route("/users", get(users::list_users).post(users::create_user))
+        .route(
+            "/users/{user}",
+            get(users::get_user)
+                .patch(users::update_user)
+                .delete(users::delete_user),
+        )
+        .route(
+            "/users/{user}/secrets",
+            post(secrets::create_pin)
+                .get(secrets::get_secret)
+                .patch(secrets::update_secret)
+                .delete(secrets::delete_secret),
+        )
+        .route("/secrets/{account}/{pin}", post(secrets::redeem_pin))
+        .route("/token", post(tokens::create_token))
+        .route("/token/refresh", post(tokens::refresh_token))
+        .route("/roles", get(roles::list_roles).post(roles::create_role))
+        .route(
+            "/roles/{role}",
+            get(roles::get_role)
+                .patch(roles::update_role)
+                .delete(roles::delete_role),
         )
 }
 

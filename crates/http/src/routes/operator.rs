@@ -82,7 +82,7 @@ pub(crate) struct AccountListResponse {
 const DEFAULT_PAGE_SIZE: u32 = 100;
 
 /// Creates an account with its Super Admin role, user and secret.
-#[utoipa::path(post, path = "/operator/accounts", tag = "operator",
+#[utoipa::path(post, path = "/operator/accounts", tag = "operator", operation_id = "operator_create_account",
     security(("operator_token" = [])),
     request_body = CreateAccountRequest,
     responses(
@@ -109,7 +109,7 @@ pub(crate) async fn create_account(
 }
 
 /// Lists accounts, a page at a time.
-#[utoipa::path(get, path = "/operator/accounts", tag = "operator",
+#[utoipa::path(get, path = "/operator/accounts", tag = "operator", operation_id = "operator_list_accounts",
     security(("operator_token" = [])),
     params(ListAccountsQuery),
     responses(
@@ -138,7 +138,7 @@ pub(crate) async fn list_accounts(
 }
 
 /// Shows one account.
-#[utoipa::path(get, path = "/operator/accounts/{account}", tag = "operator",
+#[utoipa::path(get, path = "/operator/accounts/{account}", tag = "operator", operation_id = "operator_get_account",
     security(("operator_token" = [])),
     params(("account" = String, Path, description = "Account uuid")),
     responses(
@@ -156,7 +156,7 @@ pub(crate) async fn get_account(
 }
 
 /// Suspends an account: its credentials are refused until it is resumed.
-#[utoipa::path(post, path = "/operator/accounts/{account}/suspend", tag = "operator",
+#[utoipa::path(post, path = "/operator/accounts/{account}/suspend", tag = "operator", operation_id = "operator_suspend_account",
     security(("operator_token" = [])),
     params(("account" = String, Path, description = "Account uuid")),
     responses(
@@ -173,7 +173,7 @@ pub(crate) async fn suspend_account(
 }
 
 /// Resumes a suspended account.
-#[utoipa::path(post, path = "/operator/accounts/{account}/resume", tag = "operator",
+#[utoipa::path(post, path = "/operator/accounts/{account}/resume", tag = "operator", operation_id = "operator_resume_account",
     security(("operator_token" = [])),
     params(("account" = String, Path, description = "Account uuid")),
     responses(

@@ -30,7 +30,9 @@ impl TestApp {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
-        let steward = Steward::new(Arc::new(store), Arc::new(SystemClock));
+        let steward = Steward::start(Arc::new(store), Arc::new(SystemClock), Default::default())
+            .await
+            .unwrap();
         let state = AppState::new(steward.clone(), OperatorAuth::for_token(OPERATOR_TOKEN));
         Self {
             router: router(state),

@@ -1,8 +1,10 @@
-//! Accounts: round trip, listing, suspension and the atomicity of account creation.
+//! Accounts: round trip, listing, suspension, the Resource Access Log configuration and the
+//! atomicity of account creation.
 
 use std::sync::Arc;
 
-use steward_domain::{AccountId, AccountStatus};
+use serde_json::json;
+use steward_domain::{Account, AccountId, AccountStatus};
 use steward_store::{Entity, PageRequest, Store};
 
 use super::{assert_already_exists, assert_not_found, new_account};
@@ -131,6 +133,50 @@ pub async fn suspend_and_resume_account(store: Arc<dyn Store>) {
     assert_not_found(
         store
             .set_account_status(AccountId::new_random(), AccountStatus::Suspended, at(3_000))
+            .await,
+        Entity::Account,
+    );
+}
+
+/// Replacing the Resource Access Log configuration changes it and `updated_ts` and nothing
+/// else; `None` turns it off again.
+pub async fn account_resource_access_log_update_round_trip(store: Arc<dyn Store>) {
+    let bootstrap = new_account(store.as_ref(), "Acme").await;
+    let account = bootstrap.account.id;
+    let configuration = json!({
+        "enabled": true,
+        "retention_days": 90,
+        "operations": ["get_twin", "update_entry"],
+        "filter": {"nested": {"deep": null, "ß": 1.5}},
+    });
+
+    let updated = store
+        .update_account_resource_access_log(account, Some(&configuration), at(1_000))
+        .await
+        .expect("update");
+    let expected = Account {
+        resource_access_log: Some(configuration),
+        updated_ts: at(1_000),
+        ..bootstrap.account.clone()
+    };
+    assert_eq!(updated, expected);
+    assert_eq!(store.get_account(account).await.expect("get"), expected);
+
+    let turned_off = store
+        .update_account_resource_access_log(account, None, at(2_000))
+        .await
+        .expect("turn off");
+    let expected = Account {
+        resource_access_log: None,
+        updated_ts: at(2_000),
+        ..bootstrap.account.clone()
+    };
+    assert_eq!(turned_off, expected);
+    assert_eq!(store.get_account(account).await.expect("get"), expected);
+
+    assert_not_found(
+        store
+            .update_account_resource_access_log(AccountId::new_random(), None, at(3_000))
             .await,
         Entity::Account,
     );

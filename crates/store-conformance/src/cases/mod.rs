@@ -3,6 +3,7 @@
 
 mod accounts;
 mod isolation;
+mod pins;
 mod roles;
 mod secrets;
 mod settings;
@@ -15,6 +16,7 @@ use steward_store::{Entity, Store, StoreError};
 
 pub use accounts::*;
 pub use isolation::*;
+pub use pins::*;
 pub use roles::*;
 pub use secrets::*;
 pub use settings::*;

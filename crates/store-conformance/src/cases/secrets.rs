@@ -130,3 +130,37 @@ pub async fn deleting_a_user_deletes_its_secret(store: Arc<dyn Store>) {
         None
     );
 }
+
+/// Eight concurrent replacements of one user's secret all succeed and exactly the stored one
+/// still works: a replacement never collides with another one's new secret.
+pub async fn concurrent_secret_replacements_all_succeed(store: Arc<dyn Store>) {
+    let bootstrap = new_account(store.as_ref(), "Acme").await;
+    let account = bootstrap.account.id;
+    let user = fixtures::user(account, bootstrap.admin_role.id, "Alice");
+    store.create_user(account, &user).await.expect("user");
+    let mut racers = Vec::new();
+    let mut secrets = Vec::new();
+    for _ in 0..8 {
+        let secret = fixtures::secret(account, user.id, &fixtures::random_hash());
+        secrets.push(secret.clone());
+        let store = Arc::clone(&store);
+        racers.push(tokio::spawn(async move {
+            store.put_secret(account, &secret).await
+        }));
+    }
+    for racer in racers {
+        racer
+            .await
+            .expect("racer should not panic")
+            .expect("every replacement should succeed");
+    }
+    let stored = store.get_secret(account, user.id).await.expect("get");
+    assert!(
+        secrets.contains(&stored),
+        "{stored:?} is none of {secrets:?}"
+    );
+    for secret in &secrets {
+        let found = store.find_secret_by_hash(&secret.hash).await.expect("find");
+        assert_eq!(found.is_some(), *secret == stored, "{secret:?}");
+    }
+}

@@ -1,0 +1,124 @@
+//! Access decisions, in one place. Handlers never decide access: every service method asks
+//! [`authorize_operation`] first, before it loads any resource.
+
+use std::collections::BTreeSet;
+
+use steward_domain::{RoleStatement, StatementEffect};
+
+use crate::actions::ALL_ACTIONS;
+use crate::principal::{AuthMethod, Principal};
+use crate::{Error, ErrorCode};
+
+/// Operations every authenticated caller may use, whatever the statement says.
+const STATEMENT_EXEMPT: &[&str] = &["who_am_i"];
+
+/// Whether a statement allows an operation.
+pub fn statement_allows(statement: &RoleStatement, operation: &str) -> bool {
+    let listed = statement
+        .actions
+        .as_deref()
+        .is_some_and(|actions| actions.iter().any(|action| action == operation));
+    match statement.effect {
+        StatementEffect::Allow => listed,
+        StatementEffect::Deny => !listed,
+    }
+}
+
+/// The set of known operations a statement allows.
+pub fn allowed_operations(statement: &RoleStatement) -> BTreeSet<&'static str> {
+    ALL_ACTIONS
+        .iter()
+        .copied()
+        .filter(|action| statement_allows(statement, action))
+        .collect()
+}
+
+/// Checks that the caller may perform `operation` (403 / 403535 otherwise).
+pub fn authorize_operation(principal: &Principal, operation: &str) -> Result<(), Error> {
+    if STATEMENT_EXEMPT.contains(&operation) {
+        return Ok(());
+    }
+    // A token creates further tokens only through its own `create` option (Trusted Twin:
+    // "token auth governed by token options"), not through the role statement.
+    if operation == "create_user_token" {
+        if let AuthMethod::Token { options, .. } = &principal.auth {
+            return if options.create {
+                Ok(())
+            } else {
+                Err(Error::new(
+                    ErrorCode::AccessForbidden,
+                    "this token was not issued with the `create` option",
+                ))
+            };
+        }
+    }
+    if statement_allows(&principal.role.statement, operation) {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::AccessForbidden,
+            format!("the role does not allow `{operation}`"),
+        ))
+    }
+}
+
+/// Refuses a statement that would allow an operation the caller's own role does not allow:
+/// nobody can hand out more than they hold.
+pub fn ensure_no_escalation(principal: &Principal, granted: &RoleStatement) -> Result<(), Error> {
+    let held = allowed_operations(&principal.role.statement);
+    let beyond: Vec<&str> = allowed_operations(granted)
+        .into_iter()
+        .filter(|action| !held.contains(action))
+        .collect();
+    if beyond.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = beyond
+        .iter()
+        .take(5)
+        .map(|action| format!("`{action}`"))
+        .collect();
+    let more = if beyond.len() > 5 {
+        format!(" and {} more", beyond.len() - 5)
+    } else {
+        String::new()
+    };
+    Err(Error::new(
+        ErrorCode::AccessForbidden,
+        format!(
+            "the role would allow operations you do not hold: {}{more}",
+            shown.join(", ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(effect: StatementEffect, actions: &[&str]) -> RoleStatement {
+        RoleStatement {
+            effect,
+            actions: Some(actions.iter().map(|action| (*action).to_owned()).collect()),
+        }
+    }
+
+    #[test]
+    fn allow_lists_permit_only_listed_and_deny_lists_everything_else() {
+        let allow = statement(StatementEffect::Allow, &["get_twin"]);
+        assert!(statement_allows(&allow, "get_twin"));
+        assert!(!statement_allows(&allow, "create_twin"));
+        let deny = statement(StatementEffect::Deny, &["delete_user"]);
+        assert!(!statement_allows(&deny, "delete_user"));
+        assert!(statement_allows(&deny, "get_users"));
+        assert_eq!(
+            allowed_operations(&RoleStatement::default()).len(),
+            ALL_ACTIONS.len()
+        );
+        let empty_allow = RoleStatement {
+            effect: StatementEffect::Allow,
+            actions: None,
+        };
+        assert!(allowed_operations(&empty_allow).is_empty());
+    }
+}

@@ -1,6 +1,9 @@
 //! API tests on the real router over a real SQLite store, driven in-process.
 
+mod access;
+mod authz_matrix;
 mod errors;
+mod isolation;
 mod operator;
 mod system;
 
@@ -11,7 +14,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt as _;
 use steward_core::{OperatorAuth, Steward};
-use steward_domain::SystemClock;
+use steward_domain::{Clock as _, ManualClock, SystemClock};
 use steward_store_sqlite::SqliteStore;
 use tower::ServiceExt as _;
 
@@ -23,22 +26,67 @@ const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
 struct TestApp {
     router: Router,
     steward: Steward,
+    clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
+}
+
+/// An account created through the operator API: ids and the admin's secret.
+#[derive(Debug, Clone)]
+struct TestAccount {
+    account: String,
+    user: String,
+    role: String,
+    secret: String,
 }
 
 impl TestApp {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
-        let steward = Steward::start(Arc::new(store), Arc::new(SystemClock), Default::default())
+        let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        let steward = Steward::start(Arc::new(store), clock.clone(), Default::default())
             .await
             .unwrap();
         let state = AppState::new(steward.clone(), OperatorAuth::for_token(OPERATOR_TOKEN));
         Self {
             router: router(state),
             steward,
+            clock,
             _dir: dir,
         }
+    }
+
+    /// Creates an account through the operator API.
+    async fn create_account(&self, name: &str) -> TestAccount {
+        let body = serde_json::json!({ "name": name }).to_string();
+        let reply = self
+            .operator(Method::POST, "/operator/accounts", Some(&body))
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+        let created = reply.json();
+        let field = |key: &str| created[key].as_str().unwrap().to_owned();
+        TestAccount {
+            account: field("account"),
+            user: field("user"),
+            role: field("role"),
+            secret: field("secret"),
+        }
+    }
+
+    /// A Trusted Twin call with a credential (`None` = no `Authorization`) and a JSON body.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        credential: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(credential) = credential {
+            request = request.header(header::AUTHORIZATION, credential);
+        }
+        let body = body.map_or_else(Body::empty, |json| Body::from(json.to_string()));
+        self.send(request.body(body).unwrap()).await
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {

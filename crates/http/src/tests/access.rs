@@ -437,6 +437,43 @@ async fn tokens_expire_by_the_clock_refresh_and_never_outlive_the_secret() {
 }
 
 #[tokio::test]
+async fn refresh_needs_the_refresh_user_token_action_as_well_as_the_option() {
+    let app = TestApp::new().await;
+    let admin = app.create_account("Acme").await;
+    let denied = app
+        .call(
+            Method::POST,
+            "/roles",
+            Some(&admin.secret),
+            Some(json!({"name": "No Refresh", "statement": {"effect": "deny", "actions": ["refresh_user_token"]}})),
+        )
+        .await;
+    let role = denied.json()["uuid"].as_str().unwrap().to_owned();
+    app.call(
+        Method::PATCH,
+        &format!("/users/{}", admin.user),
+        Some(&admin.secret),
+        Some(json!({"role": role})),
+    )
+    .await;
+    let token = app
+        .call(
+            Method::POST,
+            "/token",
+            Some(&admin.secret),
+            Some(json!({"options": ["refresh"]})),
+        )
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.call(Method::POST, "/token/refresh", Some(&token), None)
+        .await
+        .assert_tt_error(403, 403_535);
+}
+
+#[tokio::test]
 async fn deleting_a_secret_or_user_or_suspending_the_account_refuses_the_very_next_request() {
     let app = TestApp::new().await;
     let admin = app.create_account("Acme").await;

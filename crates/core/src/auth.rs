@@ -32,7 +32,6 @@ impl Steward {
             .map(|value| value.strip_prefix("Bearer ").unwrap_or(value).trim())
             .filter(|value| !value.is_empty())
             .ok_or_else(|| unauthorized("missing credentials in `Authorization`"))?;
-        let dict = dict_header.map(decode_dict_header).transpose()?;
         let now = self.clock.now();
 
         let (identity, auth) = if looks_like_token(credential) {
@@ -80,6 +79,8 @@ impl Steward {
         if identity.account_status != AccountStatus::Active {
             return Err(unauthorized("account suspended"));
         }
+        // Decoded only for authenticated callers: a bad credential is 401 whatever else is sent.
+        let dict = dict_header.map(decode_dict_header).transpose()?;
         Ok(Principal {
             account: identity.user.account,
             user: identity.user,

@@ -569,7 +569,7 @@ async fn deleting_a_secret_or_user_or_suspending_the_account_refuses_the_very_ne
 }
 
 #[tokio::test]
-async fn malformed_x_trustedtwin_header_is_400793() {
+async fn malformed_x_trustedtwin_header_is_400793_for_authenticated_callers_only() {
     let app = TestApp::new().await;
     let admin = app.create_account("Acme").await;
     for header in ["%%%", "WzEsIDJd"] {
@@ -589,6 +589,12 @@ async fn malformed_x_trustedtwin_header_is_400793() {
         .body(axum::body::Body::empty())
         .unwrap();
     assert_eq!(app.send(request).await.status.as_u16(), 200);
+    let request = axum::http::Request::get("/whoami")
+        .header("Authorization", "not-a-valid-secret")
+        .header("X-TrustedTwin", "%%%")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send(request).await.assert_tt_error(401, 401_000);
 }
 
 #[tokio::test]

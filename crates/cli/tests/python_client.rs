@@ -1,0 +1,186 @@
+//! Compatibility with the official Trusted Twin Python client (`trustedtwin`, pinned in
+//! `tests/python/requirements.txt`): the client, installed into a virtualenv under the target
+//! directory, drives accounts, users, roles, the PIN → secret flow and tokens against the real
+//! `steward serve` binary (`tests/python/tt_client_flow.py`).
+//!
+//! Python 3 with `venv` and a reachable package index are required: a missing interpreter or a
+//! failed install fails the test, it never skips. `STEWARD_TEST_PYTHON` names another interpreter
+//! than `python3`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{Backend, Server, OPERATOR_TOKEN};
+
+/// The script and the requirements it runs with.
+fn python_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python")
+}
+
+/// The virtualenv, kept under the target directory between runs.
+fn venv_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyenv-ttclient")
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    venv.join("bin/python")
+}
+
+/// Runs a command to completion, failing the test with its output if it fails.
+fn run_checked(command: &mut Command, what: &str) -> Output {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|error| panic!("{what}: could not start {command:?}: {error}"));
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    output
+}
+
+/// Creates the virtualenv and installs the pinned client, unless a marker says that exactly
+/// these requirements are already installed there.
+fn ensure_virtualenv() -> PathBuf {
+    let requirements_path = python_dir().join("requirements.txt");
+    let requirements = std::fs::read_to_string(&requirements_path).unwrap();
+    let venv = venv_dir();
+    let marker = venv.join("steward-requirements.txt");
+    let python = venv_python(&venv);
+    let up_to_date = python.exists()
+        && std::fs::read_to_string(&marker).is_ok_and(|installed| installed == requirements);
+    if up_to_date {
+        return python;
+    }
+
+    let started = Instant::now();
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).unwrap();
+    }
+    let interpreter = std::env::var("STEWARD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    run_checked(
+        Command::new(&interpreter).arg("-m").arg("venv").arg(&venv),
+        "creating the virtualenv for the Trusted Twin client",
+    );
+    run_checked(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--quiet",
+                "-r",
+            ])
+            .arg(&requirements_path),
+        "installing the Trusted Twin client",
+    );
+    // Written last: an interrupted install is redone next time.
+    std::fs::write(&marker, &requirements).unwrap();
+    eprintln!(
+        "installed the Trusted Twin client into {} in {:.1?}",
+        venv.display(),
+        started.elapsed()
+    );
+    python
+}
+
+/// Creates an account through the operator API: `{"account", "user", "role", "secret"}`.
+fn create_account(server: &Server, name: &str) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(server.url("/operator/accounts"))
+            .header("Authorization", OPERATOR_TOKEN)
+            .json(&json!({ "name": name }))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "operator create account");
+        response.json().await.unwrap()
+    })
+}
+
+/// Runs the client script, killing it if it takes longer than `limit`; returns exit success,
+/// stdout and stderr.
+fn run_flow_script(python: &Path, base_url: &str, secret: &str, limit: Duration) -> Output {
+    let mut child = Command::new(python)
+        .arg(python_dir().join("tt_client_flow.py"))
+        .arg(base_url)
+        .arg(secret)
+        // Talk to the local server directly, whatever proxy the environment names.
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .env_remove("PYTHONPATH")
+        .env_remove("PYTHONHOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the virtualenv's python should start");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let stdout_reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        stdout.read_to_end(&mut text).map(|_| text)
+    });
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        stderr.read_to_end(&mut text).map(|_| text)
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout_reader.join().unwrap().unwrap(),
+        stderr: stderr_reader.join().unwrap().unwrap(),
+    }
+}
+
+#[test]
+fn official_python_client_drives_users_roles_secrets_and_tokens() {
+    let python = ensure_virtualenv();
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&Backend::Sqlite(dir.path().join("data")), &[]);
+    let created = create_account(&server, "Python client");
+    let secret = created["secret"]
+        .as_str()
+        .expect("the account has a secret");
+
+    let started = Instant::now();
+    let output = run_flow_script(&python, &server.base_url, secret, Duration::from_secs(120));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the Trusted Twin client flow failed ({}) after {:.1?}:\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status,
+        started.elapsed(),
+    );
+    assert!(stdout.contains("all steps passed"), "{stdout}");
+    eprintln!("{stdout}");
+}

@@ -13,6 +13,8 @@ pub const OPERATOR_TOKEN: &str = "e2e-operator-token-0123456789";
 pub struct Server {
     pub child: Child,
     pub base_url: String,
+    /// Every line the server printed on standard output so far.
+    pub stdout_lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Where a server keeps its data.
@@ -25,11 +27,23 @@ pub enum Backend {
 impl Server {
     /// Starts `steward serve` on a free port and waits until it listens.
     pub fn start(backend: &Backend, extra_args: &[&str]) -> Self {
+        Self::start_with_operator_token(backend, extra_args, Some(OPERATOR_TOKEN))
+    }
+
+    /// Starts the server with this operator token, or with none (so one is generated).
+    pub fn start_with_operator_token(
+        backend: &Backend,
+        extra_args: &[&str],
+        operator_token: Option<&str>,
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_steward"));
+        match operator_token {
+            Some(token) => command.env("STEWARD_OPERATOR_TOKEN", token),
+            None => command.env_remove("STEWARD_OPERATOR_TOKEN"),
+        };
         command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--log", "warn"])
-            .env("STEWARD_OPERATOR_TOKEN", OPERATOR_TOKEN)
             .env_remove("STEWARD_DATABASE_URL")
             .env_remove("STEWARD_CONFIG")
             .args(extra_args)
@@ -42,18 +56,25 @@ impl Server {
         let mut child = command.spawn().expect("steward binary should start");
         let stdout = child.stdout.take().unwrap();
         let (sender, receiver) = mpsc::channel();
+        let stdout_lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let collected = stdout_lines.clone();
         std::thread::spawn(move || {
             // Keep draining stdout so the child never blocks on a full pipe.
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(address) = line.strip_prefix("steward listening on ") {
                     let _ = sender.send(address.to_owned());
                 }
+                collected.lock().unwrap().push(line);
             }
         });
         let base_url = receiver
             .recv_timeout(Duration::from_secs(60))
             .expect("server should print its address within 60 s");
-        Self { child, base_url }
+        Self {
+            child,
+            base_url,
+            stdout_lines,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -92,6 +92,27 @@ pub fn ensure_no_escalation(principal: &Principal, granted: &RoleStatement) -> R
     ))
 }
 
+/// Whether the caller may see a twin. With no `twin_rule` the caller sees only twins its own
+/// account owns; a rule decides for own and foreign twins alike (spec §2.18). A rule that does
+/// not parse or fails to evaluate hides the twin (fail closed).
+pub(crate) fn twin_visible(
+    principal: &Principal,
+    twin: &steward_domain::Twin,
+    rules: &crate::rule_cache::RuleCache,
+    now: steward_domain::Timestamp,
+) -> bool {
+    match &principal.role.rules.twin_rule {
+        None => twin.owner == principal.account,
+        Some(text) => rules.get(text).is_some_and(|rule| {
+            rule.matches(&crate::rule_context::TwinRuleContext {
+                principal,
+                twin,
+                now,
+            })
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

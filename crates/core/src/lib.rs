@@ -20,7 +20,10 @@ mod error;
 mod operator;
 mod pin_limiter;
 pub mod principal;
+mod rule_cache;
+mod rule_context;
 mod tokens;
+mod twins;
 mod validate;
 
 use std::sync::Arc;
@@ -34,9 +37,11 @@ pub use accounts::{AccountPage, CreatedAccount, SUPER_ADMIN_ROLE_NAME};
 pub use error::{Error, ErrorCode};
 pub use operator::{OperatorAuth, OperatorTokenSetup};
 pub use principal::{AuthMethod, Principal, TokenOptions};
+pub use twins::{TwinScan, TwinScanPage, DEFAULT_SCAN_COUNT, MAX_SCAN_COUNT};
 
 use auth_cache::AuthCache;
 use pin_limiter::PinLimiter;
+use rule_cache::RuleCache;
 use tokens::TokenKey;
 
 /// Tunable behaviour of the services.
@@ -69,6 +74,7 @@ pub struct Steward {
     token_key: Arc<TokenKey>,
     auth_cache: Arc<AuthCache>,
     pin_limiter: Arc<PinLimiter>,
+    rule_cache: Arc<RuleCache>,
 }
 
 const TOKEN_KEY_SETTING: &str = "token_signing_key_hex";
@@ -94,6 +100,7 @@ impl Steward {
             token_key: Arc::new(TokenKey::from_bytes(key_bytes)),
             auth_cache: Arc::new(AuthCache::default()),
             pin_limiter: Arc::new(PinLimiter::default()),
+            rule_cache: Arc::new(RuleCache::default()),
         })
     }
 

@@ -74,6 +74,10 @@ uuid_id!(
     /// Identifies a role of an account.
     RoleId
 );
+uuid_id!(
+    /// Identifies a twin: a shared object partners attach their ledgers to.
+    TwinId
+);
 
 #[cfg(test)]
 mod tests {

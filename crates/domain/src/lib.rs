@@ -8,11 +8,13 @@ mod clock;
 mod entities;
 mod ids;
 mod time;
+mod twins;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entities::{
     Account, AccountBootstrap, AccountStatus, NewSecret, Role, RoleRules, RoleStatement, Secret,
     SecretPin, StatementEffect, User,
 };
-pub use ids::{AccountId, IdParseError, RoleId, UserId};
+pub use ids::{AccountId, IdParseError, RoleId, TwinId, UserId};
 pub use time::Timestamp;
+pub use twins::{Termination, Twin, TwinStatus};

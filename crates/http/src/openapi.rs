@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, operator, roles, secrets, system, tokens, users};
+use crate::routes::{account, operator, roles, secrets, system, tokens, twins, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,6 +45,11 @@ use crate::routes::{account, operator, roles, secrets, system, tokens, users};
         roles::get_role,
         roles::update_role,
         roles::delete_role,
+        twins::create_twin,
+        twins::get_twin,
+        twins::update_twin,
+        twins::terminate_twin,
+        twins::scan_twins,
     ),
     components(schemas(crate::ErrorBody)),
     modifiers(&SecuritySchemes),
@@ -56,6 +61,7 @@ use crate::routes::{account, operator, roles, secrets, system, tokens, users};
         (name = "secrets", description = "User secrets and the PIN flow"),
         (name = "tokens", description = "User tokens"),
         (name = "roles", description = "Roles: statements and rules"),
+        (name = "twins", description = "Twins: the shared objects"),
     )
 )]
 struct ApiDoc;

@@ -3,7 +3,8 @@
 use serde_json::{json, Map, Value};
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, NewSecret, Role, RoleId, RoleRules,
-    RoleStatement, Secret, SecretPin, StatementEffect, Timestamp, User, UserId,
+    RoleStatement, Secret, SecretPin, StatementEffect, Timestamp, Twin, TwinId, TwinStatus, User,
+    UserId,
 };
 
 /// A fixed point in time with a non-zero millisecond part, so truncation to seconds shows.
@@ -127,6 +128,20 @@ pub fn new_secret(created_ts: Timestamp) -> NewSecret {
         fingerprint: hash.chars().rev().take(4).collect(),
         hash,
         created_ts,
+    }
+}
+
+/// An alive twin owned and created by `owner`, with the fixture [`description`].
+pub fn twin(owner: AccountId) -> Twin {
+    Twin {
+        id: TwinId::new_random(),
+        owner,
+        creator: owner,
+        status: TwinStatus::Alive,
+        description: Some(description()),
+        termination: None,
+        created_ts: at(40),
+        updated_ts: at(40),
     }
 }
 

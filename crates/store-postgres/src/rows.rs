@@ -5,7 +5,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use steward_domain::{
-    Account, AccountId, AccountStatus, Role, RoleId, Secret, Timestamp, User, UserId,
+    Account, AccountId, AccountStatus, Role, RoleId, Secret, Termination, Timestamp, Twin, TwinId,
+    TwinStatus, User, UserId,
 };
 use steward_store::StoreError;
 use uuid::Uuid;
@@ -136,7 +137,56 @@ impl RedeemedPinRow {
     }
 }
 
-/// Serializes a value for a JSONB column (bound as text and cast with `::jsonb`).
+/// A twin. Its description column is TEXT, not JSONB, so it is selected as it is.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TwinRow {
+    id: Uuid,
+    owner: Uuid,
+    creator: Uuid,
+    status: String,
+    description: Option<String>,
+    terminated_by: Option<Uuid>,
+    terminated_ts: Option<i64>,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<TwinRow> for Twin {
+    type Error = StoreError;
+
+    fn try_from(row: TwinRow) -> Result<Self, StoreError> {
+        let termination = match (row.terminated_by, row.terminated_ts) {
+            (Some(issuer), Some(terminated_ts)) => Some(Termination {
+                issuer: AccountId::from_uuid(issuer),
+                terminated_ts: Timestamp::from_millis(terminated_ts),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(corrupt(
+                    "twin termination",
+                    "issuer and time not set together",
+                ))
+            }
+        };
+        Ok(Twin {
+            id: TwinId::from_uuid(row.id),
+            owner: AccountId::from_uuid(row.owner),
+            creator: AccountId::from_uuid(row.creator),
+            status: TwinStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("twin status", &row.status))?,
+            description: row
+                .description
+                .map(|text| decode_json::<Map<String, Value>>(&text, "twin description"))
+                .transpose()?,
+            termination,
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
+    }
+}
+
+/// Serializes a value for a JSONB column (bound as text and cast with `::jsonb`) or a JSON
+/// text column.
 pub(crate) fn encode_json(value: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value)
         .map_err(|error| StoreError::Backend(format!("cannot encode json: {error}")))

@@ -15,7 +15,7 @@ const USER_COLUMNS: &str =
 
 /// Creating a row for one account from an entity that names another is a caller bug; refusing
 /// it keeps a tenant's rows from being written under the wrong account.
-fn ensure_created_in(
+pub(crate) fn ensure_created_in(
     account: AccountId,
     owner: AccountId,
     entity: Entity,

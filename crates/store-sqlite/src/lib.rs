@@ -12,21 +12,22 @@ mod error;
 mod pins;
 mod rows;
 mod secrets;
+mod twins;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, NewSecret, Role, RoleId, Secret,
-    SecretPin, Timestamp, User, UserId,
+    SecretPin, Timestamp, Twin, TwinId, User, UserId,
 };
-use steward_store::{PageRequest, Store, StoreError};
+use steward_store::{PageRequest, Store, StoreError, TerminationOutcome};
 
 use crate::error::database_error;
 
@@ -310,6 +311,42 @@ impl Store for SqliteStore {
 
     async fn delete_expired_secret_pins(&self, now: Timestamp) -> Result<u64, StoreError> {
         self.delete_expired_secret_pin_rows(now).await
+    }
+
+    async fn create_twin(&self, account: AccountId, twin: &Twin) -> Result<(), StoreError> {
+        self.insert_twin(account, twin).await
+    }
+
+    async fn get_twin(&self, twin: TwinId) -> Result<Twin, StoreError> {
+        self.get_twin_row(twin).await
+    }
+
+    async fn update_twin_description(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        description: Option<&Map<String, Value>>,
+        now: Timestamp,
+    ) -> Result<Twin, StoreError> {
+        self.update_twin_description_row(account, twin, description, now)
+            .await
+    }
+
+    async fn terminate_twin(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        now: Timestamp,
+    ) -> Result<TerminationOutcome, StoreError> {
+        self.terminate_twin_row(account, twin, now).await
+    }
+
+    async fn list_owned_twins(
+        &self,
+        account: AccountId,
+        page: PageRequest<TwinId>,
+    ) -> Result<Vec<Twin>, StoreError> {
+        self.list_owned_twin_rows(account, page).await
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -4,7 +4,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use steward_domain::{
-    Account, AccountId, AccountStatus, Role, RoleId, Secret, Timestamp, User, UserId,
+    Account, AccountId, AccountStatus, Role, RoleId, Secret, Termination, Timestamp, Twin, TwinId,
+    TwinStatus, User, UserId,
 };
 use steward_store::StoreError;
 
@@ -133,6 +134,53 @@ impl RedeemedPinRow {
 
     pub(crate) fn secret_validity_ts(&self) -> Option<Timestamp> {
         self.secret_validity_ts.map(Timestamp::from_millis)
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TwinRow {
+    id: String,
+    owner: String,
+    creator: String,
+    status: String,
+    description: Option<String>,
+    terminated_by: Option<String>,
+    terminated_ts: Option<i64>,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<TwinRow> for Twin {
+    type Error = StoreError;
+
+    fn try_from(row: TwinRow) -> Result<Self, StoreError> {
+        let termination = match (row.terminated_by, row.terminated_ts) {
+            (Some(issuer), Some(terminated_ts)) => Some(Termination {
+                issuer: parse_id(&issuer, "twin terminator")?,
+                terminated_ts: Timestamp::from_millis(terminated_ts),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(corrupt(
+                    "twin termination",
+                    "issuer and time not set together",
+                ))
+            }
+        };
+        Ok(Twin {
+            id: parse_id::<TwinId>(&row.id, "twin id")?,
+            owner: parse_id(&row.owner, "twin owner")?,
+            creator: parse_id(&row.creator, "twin creator")?,
+            status: TwinStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("twin status", &row.status))?,
+            description: row
+                .description
+                .map(|text| decode_json::<Map<String, Value>>(&text, "twin description"))
+                .transpose()?,
+            termination,
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
     }
 }
 

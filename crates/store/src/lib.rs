@@ -8,10 +8,11 @@
 //! This crate must not depend on SQL drivers, HTTP or the async runtime.
 
 use async_trait::async_trait;
+use serde_json::Map;
 use serde_json::Value;
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, NewSecret, Role, RoleId, Secret,
-    SecretPin, Timestamp, User, UserId,
+    SecretPin, Timestamp, Twin, TwinId, User, UserId,
 };
 
 /// What kind of stored thing an error is about; used in messages and for error mapping.
@@ -29,6 +30,8 @@ pub enum Entity {
     Setting,
     /// A one-time PIN for creating a secret.
     Pin,
+    /// A twin.
+    Twin,
 }
 
 impl Entity {
@@ -41,6 +44,7 @@ impl Entity {
             Self::Secret => "secret",
             Self::Setting => "setting",
             Self::Pin => "pin",
+            Self::Twin => "twin",
         }
     }
 }
@@ -83,6 +87,15 @@ pub struct PageRequest<Id> {
     pub after: Option<Id>,
     /// At most this many items.
     pub limit: u32,
+}
+
+/// What happened when a twin's termination was requested.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TerminationOutcome {
+    /// The twin was alive and is now terminated.
+    Terminated(Twin),
+    /// The twin was already terminated; nothing changed.
+    AlreadyTerminated(Twin),
 }
 
 /// The whole storage contract. Object safe, so the server can choose a backend at run time.
@@ -206,6 +219,45 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes PINs that expired before `now` (housekeeping); returns how many.
     async fn delete_expired_secret_pins(&self, now: Timestamp) -> Result<u64, StoreError>;
+
+    // ---- twins ----------------------------------------------------------------------------
+    //
+    // Twins are shared objects: reading one is not limited to its owner's account, because
+    // who may see a twin is decided by rules in `steward-core`, not by the store. Changes are
+    // limited to the owner.
+
+    /// Stores a new twin owned (and created) by `account`.
+    async fn create_twin(&self, account: AccountId, twin: &Twin) -> Result<(), StoreError>;
+
+    /// Loads a twin, whoever owns it.
+    async fn get_twin(&self, twin: TwinId) -> Result<Twin, StoreError>;
+
+    /// Replaces the description of a twin owned by `account` (`None` removes it) and sets
+    /// `updated_ts`; `NotFound(Twin)` if the twin is missing or owned by another account.
+    /// Does not check the twin's status.
+    async fn update_twin_description(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        description: Option<&Map<String, serde_json::Value>>,
+        now: Timestamp,
+    ) -> Result<Twin, StoreError>;
+
+    /// Terminates a twin owned by `account`, atomically: of two concurrent calls exactly one
+    /// gets [`TerminationOutcome::Terminated`]. `NotFound(Twin)` if missing or foreign.
+    async fn terminate_twin(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        now: Timestamp,
+    ) -> Result<TerminationOutcome, StoreError>;
+
+    /// Lists twins owned by `account`, ordered by id, alive and terminated alike.
+    async fn list_owned_twins(
+        &self,
+        account: AccountId,
+        page: PageRequest<TwinId>,
+    ) -> Result<Vec<Twin>, StoreError>;
 
     // ---- server settings ------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ pub(crate) mod roles;
 pub(crate) mod secrets;
 pub(crate) mod system;
 pub(crate) mod tokens;
+pub(crate) mod twins;
 pub(crate) mod users;
 
 use axum::routing::{get, post};
@@ -62,6 +63,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/token", post(tokens::create_token))
         .route("/token/refresh", post(tokens::refresh_token))
         .route("/roles", get(roles::list_roles).post(roles::create_role))
+        .route("/twins", get(twins::scan_twins).post(twins::create_twin))
+        .route(
+            "/twins/{twin}",
+            get(twins::get_twin)
+                .patch(twins::update_twin)
+                .delete(twins::terminate_twin),
+        )
         .route(
             "/roles/{role}",
             get(roles::get_role)

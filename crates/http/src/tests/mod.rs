@@ -6,6 +6,7 @@ mod errors;
 mod isolation;
 mod operator;
 mod system;
+mod twins;
 
 use std::sync::Arc;
 

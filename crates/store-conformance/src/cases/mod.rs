@@ -7,6 +7,7 @@ mod pins;
 mod roles;
 mod secrets;
 mod settings;
+mod twins;
 mod users;
 
 use std::fmt::Debug;
@@ -20,6 +21,7 @@ pub use pins::*;
 pub use roles::*;
 pub use secrets::*;
 pub use settings::*;
+pub use twins::*;
 pub use users::*;
 
 use crate::fixtures;

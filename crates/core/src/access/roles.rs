@@ -93,6 +93,9 @@ impl Steward {
             validate_rules(rules)?;
         }
         let mut stored = self.store.get_role(principal.account, role).await?;
+        // A role that already allows more than the caller holds is out of the caller's reach,
+        // even for a rename or new rules.
+        ensure_no_escalation(principal, &stored.statement)?;
         if let Some(name) = patch.name {
             stored.name = name;
         }

@@ -682,6 +682,25 @@ async fn nobody_grants_more_than_they_hold() {
     )
     .await
     .assert_tt_error(403, 403_535);
+    // A role that already allows more than the manager holds cannot be touched at all.
+    app.call(
+        Method::PATCH,
+        &format!("/roles/{}", admin.role),
+        as_manager,
+        Some(json!({"rules": {"twin_rule": "true"}})),
+    )
+    .await
+    .assert_tt_error(403, 403_535);
+    let admin_role = app
+        .call(
+            Method::GET,
+            &format!("/roles/{}", admin.role),
+            Some(&admin.secret),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(admin_role["rules"]["twin_rule"], Value::Null);
     let me = app
         .call(Method::GET, "/whoami", as_manager, None)
         .await

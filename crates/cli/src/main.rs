@@ -1,6 +1,7 @@
 //! The `steward` command: runs the server and the operator's tools.
 
 mod admin_cmd;
+mod rules_cmd;
 mod serve_cmd;
 
 use std::process::ExitCode;
@@ -29,6 +30,11 @@ enum Command {
         #[command(subcommand)]
         command: admin_cmd::AdminCommand,
     },
+    /// Check and evaluate rules offline (the Trusted Twin rule language).
+    Rules {
+        #[command(subcommand)]
+        command: rules_cmd::RulesCommand,
+    },
     /// Print the OpenAPI 3.1 document of the HTTP API.
     Openapi,
 }
@@ -50,6 +56,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { command } => admin_cmd::run(command),
+        Command::Rules { command } => rules_cmd::run(command),
         Command::Openapi => {
             print!("{}", steward_http::openapi_document());
             Ok(ExitCode::SUCCESS)

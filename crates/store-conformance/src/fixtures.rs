@@ -161,3 +161,45 @@ pub fn description() -> Map<String, Value> {
         _ => Map::new(),
     }
 }
+
+/// `value` as a JSON object; the literals passed in are objects.
+pub fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("expected a JSON object, got {other}"),
+    }
+}
+
+/// A JSON object whose numbers and strings a normalising JSON store (PostgreSQL's JSONB) would
+/// change or refuse: a float written with an exponent that is an integral value, integers at
+/// the edges of i64/u64, and strings with non-ASCII, astral-plane and NUL characters.
+pub fn exact_json_object() -> Map<String, Value> {
+    object(json!({
+        "ratio": 1.5,
+        "big_float": 1e18,
+        "tiny_float": 2.5e-7,
+        "negative_float": -0.75,
+        "max_u64": u64::MAX,
+        "min_i64": i64::MIN,
+        "zero": 0,
+        "unicode": "zażółć ß 数据 🦀",
+        "nul": "a\u{0}b",
+        "empty": "",
+        "nested": {"list": [1, 2.0, [], {}], "nothing": null, "deep": {"flag": false}},
+    }))
+}
+
+/// Strings a normalising JSON store would refuse or a careless encoding would mangle: NUL
+/// alone and inside text, non-ASCII, astral-plane characters, the empty string, JSON escapes.
+pub fn exact_json_strings() -> Vec<String> {
+    [
+        "a\u{0}b",
+        "\u{0}",
+        "zażółć ß 数据 🦀",
+        "",
+        "quote \" back\\slash \n tab\t",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect()
+}

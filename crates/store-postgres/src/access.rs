@@ -9,10 +9,9 @@ use crate::error::{database_error, foreign_key_means_missing, map_violation};
 use crate::rows::{encode_json, encode_optional_json, RoleRow, UserRow};
 use crate::PostgresStore;
 
-const ROLE_COLUMNS: &str = "account_id, id, name, statement::text AS statement, \
-     rules::text AS rules, created_ts, updated_ts";
-const USER_COLUMNS: &str = "account_id, id, role_id, name, description::text AS description, \
-     activity::text AS activity, created_ts, updated_ts";
+const ROLE_COLUMNS: &str = "account_id, id, name, statement, rules, created_ts, updated_ts";
+const USER_COLUMNS: &str =
+    "account_id, id, role_id, name, description, activity, created_ts, updated_ts";
 
 /// Creating a row for one account from an entity that names another is a caller bug; refusing
 /// it keeps a tenant's rows from being written under the wrong account.
@@ -46,7 +45,7 @@ impl PostgresStore {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO roles (account_id, id, name, statement, rules, created_ts, updated_ts) \
-             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(role.account.as_uuid())
         .bind(role.id.as_uuid())
@@ -105,7 +104,7 @@ impl PostgresStore {
             return Err(StoreError::NotFound(Entity::Role));
         }
         let result = sqlx::query(
-            "UPDATE roles SET name = $1, statement = $2::jsonb, rules = $3::jsonb, updated_ts = $4 \
+            "UPDATE roles SET name = $1, statement = $2, rules = $3, updated_ts = $4 \
              WHERE account_id = $5 AND id = $6",
         )
         .bind(&role.name)
@@ -165,7 +164,7 @@ impl PostgresStore {
         sqlx::query(
             "INSERT INTO users \
              (account_id, id, role_id, name, description, activity, created_ts, updated_ts) \
-             VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(user.account.as_uuid())
         .bind(user.id.as_uuid())
@@ -226,8 +225,8 @@ impl PostgresStore {
         // One statement: a missing user changes no row (not found), an existing user with a
         // role outside the account trips the composite foreign key (role not found).
         let result = sqlx::query(
-            "UPDATE users SET role_id = $1, name = $2, description = $3::jsonb, \
-             activity = $4::jsonb, updated_ts = $5 WHERE account_id = $6 AND id = $7",
+            "UPDATE users SET role_id = $1, name = $2, description = $3, \
+             activity = $4, updated_ts = $5 WHERE account_id = $6 AND id = $7",
         )
         .bind(user.role.as_uuid())
         .bind(&user.name)

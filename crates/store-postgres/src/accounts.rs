@@ -9,8 +9,7 @@ use crate::error::{database_error, unique_means_exists};
 use crate::rows::{encode_optional_json, AccountRow};
 use crate::PostgresStore;
 
-const ACCOUNT_COLUMNS: &str =
-    "id, name, status, resource_access_log::text AS resource_access_log, created_ts, updated_ts";
+const ACCOUNT_COLUMNS: &str = "id, name, status, resource_access_log, created_ts, updated_ts";
 
 impl PostgresStore {
     pub(crate) async fn create_account_tx(
@@ -22,7 +21,7 @@ impl PostgresStore {
         let mut tx = self.pool.begin().await.map_err(database_error)?;
         sqlx::query(
             "INSERT INTO accounts (id, name, status, resource_access_log, created_ts, updated_ts) \
-             VALUES ($1, $2, $3, $4::jsonb, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(account.id.as_uuid())
         .bind(&account.name)
@@ -93,7 +92,7 @@ impl PostgresStore {
         now: Timestamp,
     ) -> Result<Account, StoreError> {
         let row: Option<AccountRow> = sqlx::query_as(&format!(
-            "UPDATE accounts SET resource_access_log = $1::jsonb, updated_ts = $2 WHERE id = $3 \
+            "UPDATE accounts SET resource_access_log = $1, updated_ts = $2 WHERE id = $3 \
              RETURNING {ACCOUNT_COLUMNS}"
         ))
         .bind(encode_optional_json(resource_access_log)?)

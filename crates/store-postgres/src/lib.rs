@@ -12,6 +12,8 @@ mod error;
 mod pins;
 mod rows;
 mod secrets;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod twins;
 
 use std::time::Duration;

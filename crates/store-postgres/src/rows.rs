@@ -1,5 +1,6 @@
-//! Row structs as PostgreSQL returns them, and their conversion to domain entities. JSONB
-//! columns are selected as text (`column::text`) so no JSON feature of the driver is needed.
+//! Row structs as PostgreSQL returns them, and their conversion to domain entities. Opaque user
+//! JSON lives in TEXT columns, not JSONB (see migrations 0003 and 0004), so it reads back
+//! exactly as written and no JSON feature of the driver is needed.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -137,7 +138,7 @@ impl RedeemedPinRow {
     }
 }
 
-/// A twin. Its description column is TEXT, not JSONB, so it is selected as it is.
+/// A twin.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct TwinRow {
     id: Uuid,
@@ -185,8 +186,7 @@ impl TryFrom<TwinRow> for Twin {
     }
 }
 
-/// Serializes a value for a JSONB column (bound as text and cast with `::jsonb`) or a JSON
-/// text column.
+/// Serializes a value for a JSON text column.
 pub(crate) fn encode_json(value: &impl Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value)
         .map_err(|error| StoreError::Backend(format!("cannot encode json: {error}")))

@@ -239,84 +239,82 @@ async fn snapshot(app: &TestApp, admin: &TestAccount) -> (Value, Value) {
     )
 }
 
-#[tokio::test]
-async fn every_access_operation_follows_allow_and_deny_statements() {
-    let app = TestApp::new().await;
-    let admin = app.create_account("Matrix").await;
-    for operation in operations() {
-        let allowing = caller_with_statement(
-            &app,
-            &admin,
-            json!({"effect": "allow", "actions": [operation.id]}),
-        )
-        .await;
-        let omitting = caller_with_statement(
-            &app,
-            &admin,
-            json!({"effect": "allow", "actions": ["who_am_i"]}),
-        )
-        .await;
-        let denying = caller_with_statement(
-            &app,
-            &admin,
-            json!({"effect": "deny", "actions": [operation.id]}),
-        )
-        .await;
+api_tests! {
+    async fn every_access_operation_follows_allow_and_deny_statements(app) {
+        let admin = app.create_account("Matrix").await;
+        for operation in operations() {
+            let allowing = caller_with_statement(
+                &app,
+                &admin,
+                json!({"effect": "allow", "actions": [operation.id]}),
+            )
+            .await;
+            let omitting = caller_with_statement(
+                &app,
+                &admin,
+                json!({"effect": "allow", "actions": ["who_am_i"]}),
+            )
+            .await;
+            let denying = caller_with_statement(
+                &app,
+                &admin,
+                json!({"effect": "deny", "actions": [operation.id]}),
+            )
+            .await;
 
-        for (label, credential) in [
-            ("allow-list without it", &omitting),
-            ("deny-list with it", &denying),
-        ] {
+            for (label, credential) in [
+                ("allow-list without it", &omitting),
+                ("deny-list with it", &denying),
+            ] {
+                let targets = make_targets(&app, &admin).await;
+                let before = snapshot(&app, &admin).await;
+                let reply = call(&app, &operation, &targets, credential).await;
+                assert_eq!(
+                    reply.status.as_u16(),
+                    403,
+                    "{} with {label}: {}",
+                    operation.id,
+                    reply.text()
+                );
+                assert_eq!(reply.json()["subcode"], 403_535);
+                assert_eq!(
+                    snapshot(&app, &admin).await,
+                    before,
+                    "{} with {label} changed data",
+                    operation.id
+                );
+            }
+
             let targets = make_targets(&app, &admin).await;
-            let before = snapshot(&app, &admin).await;
-            let reply = call(&app, &operation, &targets, credential).await;
+            let reply = call(&app, &operation, &targets, &allowing).await;
             assert_eq!(
                 reply.status.as_u16(),
-                403,
-                "{} with {label}: {}",
+                operation.allowed_status,
+                "{} allowed: {}",
                 operation.id,
                 reply.text()
             );
-            assert_eq!(reply.json()["subcode"], 403_535);
-            assert_eq!(
-                snapshot(&app, &admin).await,
-                before,
-                "{} with {label} changed data",
-                operation.id
-            );
         }
+    }
 
-        let targets = make_targets(&app, &admin).await;
-        let reply = call(&app, &operation, &targets, &allowing).await;
+    async fn who_am_i_needs_no_statement_entry(app) {
+        let admin = app.create_account("Matrix").await;
+        let nothing =
+            caller_with_statement(&app, &admin, json!({"effect": "allow", "actions": []})).await;
+        let reply = app.call(Method::GET, "/whoami", Some(&nothing), None).await;
+        assert_eq!(reply.status.as_u16(), 200);
+        let denied = caller_with_statement(
+            &app,
+            &admin,
+            json!({"effect": "deny", "actions": ["who_am_i"]}),
+        )
+        .await;
         assert_eq!(
-            reply.status.as_u16(),
-            operation.allowed_status,
-            "{} allowed: {}",
-            operation.id,
-            reply.text()
+            app.call(Method::GET, "/whoami", Some(&denied), None)
+                .await
+                .status
+                .as_u16(),
+            200
         );
     }
-}
-
-#[tokio::test]
-async fn who_am_i_needs_no_statement_entry() {
-    let app = TestApp::new().await;
-    let admin = app.create_account("Matrix").await;
-    let nothing =
-        caller_with_statement(&app, &admin, json!({"effect": "allow", "actions": []})).await;
-    let reply = app.call(Method::GET, "/whoami", Some(&nothing), None).await;
-    assert_eq!(reply.status.as_u16(), 200);
-    let denied = caller_with_statement(
-        &app,
-        &admin,
-        json!({"effect": "deny", "actions": ["who_am_i"]}),
-    )
-    .await;
-    assert_eq!(
-        app.call(Method::GET, "/whoami", Some(&denied), None)
-            .await
-            .status
-            .as_u16(),
-        200
-    );
 }

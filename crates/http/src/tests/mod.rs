@@ -1,4 +1,34 @@
-//! API tests on the real router over a real SQLite store, driven in-process.
+//! API tests on the real router over real stores, driven in-process. Tests written inside
+//! [`api_tests!`] run on SQLite always and on PostgreSQL whenever `STEWARD_TEST_POSTGRES_URL` is
+//! set (each in a fresh database); their names start with `sqlite::` or `postgres::`.
+
+/// Expands each `async fn name(app) { ... }` into `sqlite::name` and `postgres::name` tests,
+/// with `app` a [`TestApp`] on that backend.
+macro_rules! api_tests {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let $app = crate::tests::TestApp::new().await;
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    crate::tests::on_postgres(|$app| async move $body).await;
+                }
+            )*
+        }
+    };
+}
 
 mod access;
 mod authz_matrix;
@@ -28,7 +58,7 @@ struct TestApp {
     router: Router,
     steward: Steward,
     clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// An account created through the operator API: ids and the admin's secret.
@@ -40,12 +70,40 @@ struct TestAccount {
     secret: String,
 }
 
+/// Runs `case` against a fresh PostgreSQL database, dropped afterwards even when the case
+/// panics; says it was skipped when `STEWARD_TEST_POSTGRES_URL` is not set.
+async fn on_postgres<F, Fut>(case: F)
+where
+    F: FnOnce(TestApp) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    steward_store_postgres::testing::run_in_temporary_database(|url| async move {
+        let store = steward_store_postgres::PostgresStore::connect_with_max_connections(&url, 4)
+            .await
+            .expect("fresh postgres database should connect and migrate");
+        let app = TestApp::on_store(Arc::new(store), None).await;
+        let store = app.steward.store().clone();
+        case(app).await;
+        store.close().await;
+    })
+    .await;
+}
+
 impl TestApp {
+    /// A router over a fresh SQLite database.
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path()).await.unwrap();
+        Self::on_store(Arc::new(store), Some(dir)).await
+    }
+
+    /// A router over `store`; `dir` is kept alive as long as the app.
+    async fn on_store(
+        store: Arc<dyn steward_store::Store>,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
-        let steward = Steward::start(Arc::new(store), clock.clone(), Default::default())
+        let steward = Steward::start(store, clock.clone(), Default::default())
             .await
             .unwrap();
         let state = AppState::new(steward.clone(), OperatorAuth::for_token(OPERATOR_TOKEN));

@@ -2,6 +2,7 @@
 //! Every case is listed in [`crate::conformance_tests!`] so each backend runs all of them.
 
 mod accounts;
+mod exact_json;
 mod isolation;
 mod pins;
 mod roles;
@@ -16,6 +17,7 @@ use steward_domain::AccountBootstrap;
 use steward_store::{Entity, Store, StoreError};
 
 pub use accounts::*;
+pub use exact_json::*;
 pub use isolation::*;
 pub use pins::*;
 pub use roles::*;

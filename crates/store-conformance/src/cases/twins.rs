@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 use steward_domain::{AccountId, Termination, Twin, TwinId, TwinStatus};
 use steward_store::{Entity, PageRequest, Store, StoreError, TerminationOutcome};
 
@@ -16,33 +16,6 @@ async fn create(store: &dyn Store, twin: &Twin) {
         .create_twin(twin.owner, twin)
         .await
         .expect("creating a twin for an existing account should succeed");
-}
-
-/// `value` as a JSON object; the literals passed in are objects.
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("expected a JSON object, got {other}"),
-    }
-}
-
-/// A description whose numbers and strings a normalising JSON store would change: a float
-/// written with an exponent that is an integral value, integers at the edges of i64/u64, and
-/// strings with non-ASCII, astral-plane and NUL characters.
-fn tricky_description() -> Map<String, Value> {
-    object(json!({
-        "ratio": 1.5,
-        "big_float": 1e18,
-        "tiny_float": 2.5e-7,
-        "negative_float": -0.75,
-        "max_u64": u64::MAX,
-        "min_i64": i64::MIN,
-        "zero": 0,
-        "unicode": "zażółć ß 数据 🦀",
-        "nul": "a\u{0}b",
-        "empty": "",
-        "nested": {"list": [1, 2.0, [], {}], "nothing": null, "deep": {"flag": false}},
-    }))
 }
 
 /// Every twin shape reads back unchanged, by the owner and by any other account: no
@@ -59,7 +32,7 @@ pub async fn twin_round_trip_keeps_descriptions_exactly(store: Arc<dyn Store>) {
         ..fixtures::twin(owner)
     };
     let with_tricky_description = Twin {
-        description: Some(tricky_description()),
+        description: Some(fixtures::exact_json_object()),
         ..fixtures::twin(owner)
     };
     let with_fixture_description = fixtures::twin(owner);
@@ -165,7 +138,7 @@ pub async fn owner_updates_twin_description(store: Arc<dyn Store>) {
     let twin = fixtures::twin(owner);
     create(store.as_ref(), &twin).await;
 
-    let replacement = tricky_description();
+    let replacement = fixtures::exact_json_object();
     let updated = store
         .update_twin_description(owner, twin.id, Some(&replacement), at(1_000))
         .await
@@ -211,7 +184,7 @@ pub async fn foreign_description_update_is_refused_and_changes_nothing(store: Ar
     let twin = fixtures::twin(owner);
     create(store.as_ref(), &twin).await;
 
-    let hijack = object(json!({"owner": "Globex"}));
+    let hijack = fixtures::object(json!({"owner": "Globex"}));
     assert_not_found(
         store
             .update_twin_description(intruder, twin.id, Some(&hijack), at(1_000))

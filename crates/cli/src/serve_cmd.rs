@@ -86,8 +86,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 fn init_tracing(config: &Config) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .with_context(|| format!("invalid log filter `{}`", config.log))?;
+    // Colours only for people at a terminal; files and log collectors get plain text.
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colours)
         .with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Text => builder.init(),

@@ -115,8 +115,8 @@ fn eval_batch(path: &PathBuf) -> anyhow::Result<ExitCode> {
             process(&line)?;
         }
     } else {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("opening `{}`", path.display()))?;
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening `{}`", path.display()))?;
         for line in std::io::BufReader::new(file).lines() {
             let line = line.with_context(|| format!("reading `{}`", path.display()))?;
             process(&line)?;

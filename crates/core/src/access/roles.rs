@@ -2,9 +2,8 @@
 //! rules are parsed at write time so a broken rule never reaches evaluation.
 
 use steward_domain::{Role, RoleId, RoleRules, RoleStatement};
-use steward_store::PageRequest;
 
-use super::users::LISTING_PAGE;
+use super::users::read_all_pages;
 use crate::actions::is_known_action;
 use crate::authz::{authorize_operation, ensure_no_escalation};
 use crate::{validate, Error, Principal, RolePatch, Steward};
@@ -16,26 +15,11 @@ impl Steward {
     /// `get_user_roles`: every role of the caller's account, ordered by id.
     pub async fn list_roles(&self, principal: &Principal) -> Result<Vec<Role>, Error> {
         authorize_operation(principal, "get_user_roles")?;
-        let mut roles = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_roles(
-                    principal.account,
-                    PageRequest {
-                        after,
-                        limit: LISTING_PAGE,
-                    },
-                )
-                .await?;
-            let full = page.len() == LISTING_PAGE as usize;
-            after = page.last().map(|role| role.id);
-            roles.extend(page);
-            if !full {
-                return Ok(roles);
-            }
-        }
+        read_all_pages(
+            |page| self.store.list_roles(principal.account, page),
+            |role| role.id,
+        )
+        .await
     }
 
     /// `create_user_role`.

@@ -8,32 +8,44 @@ use crate::authz::{authorize_operation, ensure_no_escalation};
 use crate::{validate, Error, Principal, Steward, UserPatch};
 
 /// Page size used to read whole listings.
-pub(crate) const LISTING_PAGE: u32 = 1000;
+const LISTING_PAGE: u32 = 1000;
+
+/// Reads a keyset-paged listing to the end, a page of [`LISTING_PAGE`] at a time.
+pub(crate) async fn read_all_pages<T, Id, Fetch, Page>(
+    mut fetch: Fetch,
+    id_of: impl Fn(&T) -> Id,
+) -> Result<Vec<T>, Error>
+where
+    Id: Copy,
+    Fetch: FnMut(PageRequest<Id>) -> Page,
+    Page: std::future::Future<Output = Result<Vec<T>, steward_store::StoreError>>,
+{
+    let mut items = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fetch(PageRequest {
+            after,
+            limit: LISTING_PAGE,
+        })
+        .await?;
+        let full = page.len() == LISTING_PAGE as usize;
+        after = page.last().map(&id_of);
+        items.extend(page);
+        if !full {
+            return Ok(items);
+        }
+    }
+}
 
 impl Steward {
     /// `get_users`: every user of the caller's account, ordered by id.
     pub async fn list_users(&self, principal: &Principal) -> Result<Vec<User>, Error> {
         authorize_operation(principal, "get_users")?;
-        let mut users = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .list_users(
-                    principal.account,
-                    PageRequest {
-                        after,
-                        limit: LISTING_PAGE,
-                    },
-                )
-                .await?;
-            let full = page.len() == LISTING_PAGE as usize;
-            after = page.last().map(|user| user.id);
-            users.extend(page);
-            if !full {
-                return Ok(users);
-            }
-        }
+        read_all_pages(
+            |page| self.store.list_users(principal.account, page),
+            |user| user.id,
+        )
+        .await
     }
 
     /// `create_user`: a user holding a role of the caller's account that grants nothing

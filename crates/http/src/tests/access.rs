@@ -12,52 +12,8 @@ async fn user_with_allowed_actions(
     admin: &TestAccount,
     actions: &[&str],
 ) -> (String, String, String) {
-    let role = app
-        .call(
-            Method::POST,
-            "/roles",
-            Some(&admin.secret),
-            Some(json!({"name": "Limited", "statement": {"effect": "allow", "actions": actions}})),
-        )
-        .await;
-    assert_eq!(role.status.as_u16(), 201, "{}", role.text());
-    let role = role.json()["uuid"].as_str().unwrap().to_owned();
-    let user = app
-        .call(
-            Method::POST,
-            "/users",
-            Some(&admin.secret),
-            Some(json!({"name": "Limited User", "role": role})),
-        )
-        .await;
-    assert_eq!(user.status.as_u16(), 201, "{}", user.text());
-    let user = user.json()["uuid"].as_str().unwrap().to_owned();
-    let secret = issue_secret(app, admin, &user).await;
-    (role, user, secret)
-}
-
-/// Runs the PIN flow for `user` and returns the new secret.
-async fn issue_secret(app: &TestApp, admin: &TestAccount, user: &str) -> String {
-    let pin = app
-        .call(
-            Method::POST,
-            &format!("/users/{user}/secrets"),
-            Some(&admin.secret),
-            None,
-        )
-        .await;
-    assert_eq!(pin.status.as_u16(), 201, "{}", pin.text());
-    let pin = pin.json()["pin"].as_str().unwrap().to_owned();
-    let redeemed = app
-        .call(
-            Method::POST,
-            &format!("/secrets/{}/{pin}", admin.account),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(redeemed.status.as_u16(), 201, "{}", redeemed.text());
-    redeemed.json()["secret"].as_str().unwrap().to_owned()
+    app.user_with_statement(admin, json!({"effect": "allow", "actions": actions}))
+        .await
 }
 
 impl TestApp {
@@ -510,7 +466,7 @@ api_tests! {
             .await
             .assert_tt_error(401, 401_000);
 
-        let new_secret = issue_secret(&app, &admin, &user).await;
+        let new_secret = app.issue_secret(&admin, &user).await;
         assert_eq!(
             app.call(Method::GET, "/whoami", Some(&new_secret), None)
                 .await

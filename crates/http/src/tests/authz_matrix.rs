@@ -146,74 +146,13 @@ async fn make_targets(app: &TestApp, admin: &TestAccount) -> Targets {
         .await,
     )
     .await;
-    let pin = app
-        .call(
-            Method::POST,
-            &format!("/users/{user}/secrets"),
-            secret,
-            None,
-        )
-        .await
-        .json()["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.call(
-        Method::POST,
-        &format!("/secrets/{}/{pin}", admin.account),
-        None,
-        None,
-    )
-    .await;
+    app.issue_secret(admin, &user).await;
     Targets { user, role }
 }
 
 /// A caller whose role has `statement`; returns its secret.
 async fn caller_with_statement(app: &TestApp, admin: &TestAccount, statement: Value) -> String {
-    let secret = Some(admin.secret.as_str());
-    let role = created_uuid(
-        app.call(
-            Method::POST,
-            "/roles",
-            secret,
-            Some(json!({"name": "Caller", "statement": statement})),
-        )
-        .await,
-    )
-    .await;
-    let user = created_uuid(
-        app.call(
-            Method::POST,
-            "/users",
-            secret,
-            Some(json!({"name": "Caller", "role": role})),
-        )
-        .await,
-    )
-    .await;
-    let pin = app
-        .call(
-            Method::POST,
-            &format!("/users/{user}/secrets"),
-            secret,
-            None,
-        )
-        .await
-        .json()["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.call(
-        Method::POST,
-        &format!("/secrets/{}/{pin}", admin.account),
-        None,
-        None,
-    )
-    .await
-    .json()["secret"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.user_with_statement(admin, statement).await.2
 }
 
 async fn call(

@@ -132,6 +132,61 @@ impl TestApp {
         }
     }
 
+    /// Runs the PIN flow for `user` of `admin`'s account and returns the user's new secret.
+    async fn issue_secret(&self, admin: &TestAccount, user: &str) -> String {
+        let pin = self
+            .call(
+                Method::POST,
+                &format!("/users/{user}/secrets"),
+                Some(&admin.secret),
+                None,
+            )
+            .await;
+        assert_eq!(pin.status.as_u16(), 201, "{}", pin.text());
+        let pin = pin.json()["pin"].as_str().unwrap().to_owned();
+        let redeemed = self
+            .call(
+                Method::POST,
+                &format!("/secrets/{}/{pin}", admin.account),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(redeemed.status.as_u16(), 201, "{}", redeemed.text());
+        redeemed.json()["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a role with `statement`, a user holding it and that user's secret; returns
+    /// (role, user, secret).
+    async fn user_with_statement(
+        &self,
+        admin: &TestAccount,
+        statement: serde_json::Value,
+    ) -> (String, String, String) {
+        let role = self
+            .call(
+                Method::POST,
+                "/roles",
+                Some(&admin.secret),
+                Some(serde_json::json!({"name": "Limited", "statement": statement})),
+            )
+            .await;
+        assert_eq!(role.status.as_u16(), 201, "{}", role.text());
+        let role = role.json()["uuid"].as_str().unwrap().to_owned();
+        let user = self
+            .call(
+                Method::POST,
+                "/users",
+                Some(&admin.secret),
+                Some(serde_json::json!({"name": "Limited User", "role": role})),
+            )
+            .await;
+        assert_eq!(user.status.as_u16(), 201, "{}", user.text());
+        let user = user.json()["uuid"].as_str().unwrap().to_owned();
+        let secret = self.issue_secret(admin, &user).await;
+        (role, user, secret)
+    }
+
     /// A Trusted Twin call with a credential (`None` = no `Authorization`) and a JSON body.
     async fn call(
         &self,

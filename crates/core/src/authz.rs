@@ -113,6 +113,31 @@ pub(crate) fn twin_visible(
     }
 }
 
+/// Whether the caller may see an entry of a ledger on a twin it already may see (spec §2.18):
+/// the role's `entry_rule` must allow it (a null rule allows the caller's own entries only)
+/// and, for another account's ledger, the entry's own `visibility` rule must be true (null is
+/// private). Rules that fail to evaluate deny (fail closed).
+pub(crate) fn entry_visible(
+    context: &crate::rule_context::EntryRuleContext<'_>,
+    rules: &crate::rule_cache::RuleCache,
+) -> bool {
+    let own = context.ledger.account == context.principal.account;
+    let allowed_by_role = match &context.principal.role.rules.entry_rule {
+        None => own,
+        Some(text) => rules.get(text).is_some_and(|rule| rule.matches(context)),
+    };
+    if !allowed_by_role {
+        return false;
+    }
+    if own {
+        return true;
+    }
+    match context.entry.and_then(|entry| entry.visibility.as_deref()) {
+        None => false,
+        Some(text) => rules.get(text).is_some_and(|rule| rule.matches(context)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -131,6 +131,13 @@ impl From<StoreError> for Error {
                 ErrorCode::OperationNotAllowed,
                 format!("{entity} is in use: {reason}"),
             ),
+            StoreError::Conflict(entity) => {
+                // Services retry conflicts; one that still conflicts is safe to retry later.
+                Self::new(
+                    ErrorCode::Unavailable,
+                    format!("{entity} is being changed by another request; retry"),
+                )
+            }
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(ErrorCode::Unavailable, "database temporarily unavailable")

@@ -103,3 +103,64 @@ mod tests {
         assert!(matches!(value, Value::Mapping(_)));
     }
 }
+
+/// The context of a role's `entry_rule`, an entry's `visibility` and write `conditions`:
+/// caller, twin, ledger and entry variables. `LEDGER` is built at most once per request.
+pub(crate) struct EntryRuleContext<'a> {
+    pub principal: &'a Principal,
+    pub twin: &'a Twin,
+    pub ledger: &'a steward_domain::Ledger,
+    pub ledger_values: &'a std::cell::OnceCell<Value>,
+    pub entry_name: &'a str,
+    pub entry: Option<&'a steward_domain::Entry>,
+    pub now: Timestamp,
+}
+
+/// `LEDGER`: entry name → value of the ledger's value entries (reference and include
+/// entries are null until they are resolved at read time).
+pub(crate) fn ledger_values(ledger: &steward_domain::Ledger) -> Value {
+    Value::mapping(
+        ledger
+            .entries
+            .iter()
+            .map(|(name, entry)| (Value::string(name.as_str()), entry_value(entry)))
+            .collect(),
+    )
+}
+
+fn entry_value(entry: &steward_domain::Entry) -> Value {
+    match &entry.content {
+        steward_domain::EntryContent::Value(value) => plain_json_to_rule_value(value),
+        _ => Value::Null,
+    }
+}
+
+impl Context for EntryRuleContext<'_> {
+    fn resolve(&self, name: &str) -> Option<Value> {
+        if let Some(value) = caller_variable(self.principal, self.now, name)
+            .or_else(|| twin_variable(self.twin, name))
+        {
+            return Some(value);
+        }
+        match name {
+            "ledger" => Some(Value::string(self.ledger.account.to_string())),
+            "LEDGER" => Some(
+                self.ledger_values
+                    .get_or_init(|| ledger_values(self.ledger))
+                    .clone(),
+            ),
+            "entry_name" => Some(Value::string(self.entry_name)),
+            "entry_value" => self.entry.map(entry_value),
+            "entry_created_ts" => self
+                .entry
+                .map(|entry| seconds_value(entry.entry_created_ts)),
+            "entry_updated_ts" => self
+                .entry
+                .map(|entry| seconds_value(entry.entry_updated_ts)),
+            "value_changed_ts" => self
+                .entry
+                .map(|entry| seconds_value(entry.value_changed_ts)),
+            _ => None,
+        }
+    }
+}

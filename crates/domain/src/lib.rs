@@ -7,6 +7,7 @@
 mod clock;
 mod entities;
 mod ids;
+mod ledgers;
 mod time;
 mod twins;
 
@@ -16,5 +17,6 @@ pub use entities::{
     SecretPin, StatementEffect, User,
 };
 pub use ids::{AccountId, IdParseError, RoleId, TwinId, UserId};
+pub use ledgers::{Entry, EntryContent, Ledger};
 pub use time::Timestamp;
 pub use twins::{Termination, Twin, TwinStatus};

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, operator, roles, secrets, system, tokens, twins, users};
+use crate::routes::{account, ledgers, operator, roles, secrets, system, tokens, twins, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -50,6 +50,12 @@ use crate::routes::{account, operator, roles, secrets, system, tokens, twins, us
         twins::update_twin,
         twins::terminate_twin,
         twins::scan_twins,
+        ledgers::get_ledger,
+        ledgers::add_entries,
+        ledgers::update_entries,
+        ledgers::delete_entries,
+        ledgers::get_values,
+        ledgers::update_values,
     ),
     components(schemas(crate::ErrorBody)),
     modifiers(&SecuritySchemes),
@@ -62,6 +68,7 @@ use crate::routes::{account, operator, roles, secrets, system, tokens, twins, us
         (name = "tokens", description = "User tokens"),
         (name = "roles", description = "Roles: statements and rules"),
         (name = "twins", description = "Twins: the shared objects"),
+        (name = "ledgers", description = "Ledgers and their entries"),
     )
 )]
 struct ApiDoc;

@@ -1,10 +1,12 @@
 //! Builders of valid entities with fresh random ids, so every case starts from distinct data.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, NewSecret, Role, RoleId, RoleRules,
-    RoleStatement, Secret, SecretPin, StatementEffect, Timestamp, Twin, TwinId, TwinStatus, User,
-    UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, Entry, EntryContent, Ledger, NewSecret,
+    Role, RoleId, RoleRules, RoleStatement, Secret, SecretPin, StatementEffect, Timestamp, Twin,
+    TwinId, TwinStatus, User, UserId,
 };
 
 /// A fixed point in time with a non-zero millisecond part, so truncation to seconds shows.
@@ -142,6 +144,44 @@ pub fn twin(owner: AccountId) -> Twin {
         termination: None,
         created_ts: at(40),
         updated_ts: at(40),
+    }
+}
+
+/// A value entry with every optional setting unset (private, no history, no notifications,
+/// no timeseries), created at `T0 + 50ms` and changed since.
+pub fn entry(value: Value) -> Entry {
+    Entry {
+        content: EntryContent::Value(value),
+        visibility: None,
+        history: None,
+        publish: None,
+        timeseries: None,
+        entry_created_ts: at(50),
+        entry_updated_ts: at(51),
+        value_changed_ts: at(52),
+    }
+}
+
+/// A value entry with every optional setting set.
+pub fn configured_entry(value: Value) -> Entry {
+    Entry {
+        visibility: Some("USER.role == 'reader' and ENTRY.value > 10".to_owned()),
+        history: Some("7D".to_owned()),
+        publish: Some(json!({"topic": "temperature", "condition": "ENTRY.value > 20"})),
+        timeseries: Some(json!({"table": "readings", "dimensions": ["site"], "scale": 1.5})),
+        ..entry(value)
+    }
+}
+
+/// The ledger of `account` on `twin`, version 1, created at `T0 + 60ms`, with `entries`.
+pub fn ledger(twin: TwinId, account: AccountId, entries: BTreeMap<String, Entry>) -> Ledger {
+    Ledger {
+        twin,
+        account,
+        entries,
+        version: 1,
+        created_ts: at(60),
+        updated_ts: at(60),
     }
 }
 

@@ -9,6 +9,7 @@
 mod access;
 mod accounts;
 mod error;
+mod ledgers;
 mod pins;
 mod rows;
 mod secrets;
@@ -22,7 +23,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, NewSecret, Role, RoleId, Secret,
+    Account, AccountBootstrap, AccountId, AccountStatus, Ledger, NewSecret, Role, RoleId, Secret,
     SecretPin, Timestamp, Twin, TwinId, User, UserId,
 };
 use steward_store::{PageRequest, Store, StoreError, TerminationOutcome};
@@ -251,6 +252,24 @@ impl Store for PostgresStore {
         page: PageRequest<TwinId>,
     ) -> Result<Vec<Twin>, StoreError> {
         self.list_owned_twin_rows(account, page).await
+    }
+
+    async fn get_ledger(
+        &self,
+        twin: TwinId,
+        account: AccountId,
+    ) -> Result<Option<Ledger>, StoreError> {
+        self.get_ledger_row(twin, account).await
+    }
+
+    async fn save_ledger(
+        &self,
+        account: AccountId,
+        ledger: &Ledger,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.save_ledger_row(account, ledger, expected_version)
+            .await
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

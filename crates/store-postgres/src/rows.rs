@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use steward_domain::{
-    Account, AccountId, AccountStatus, Role, RoleId, Secret, Termination, Timestamp, Twin, TwinId,
-    TwinStatus, User, UserId,
+    Account, AccountId, AccountStatus, Ledger, Role, RoleId, Secret, Termination, Timestamp, Twin,
+    TwinId, TwinStatus, User, UserId,
 };
 use steward_store::StoreError;
 use uuid::Uuid;
@@ -180,6 +180,33 @@ impl TryFrom<TwinRow> for Twin {
                 .map(|text| decode_json::<Map<String, Value>>(&text, "twin description"))
                 .transpose()?,
             termination,
+            created_ts: Timestamp::from_millis(row.created_ts),
+            updated_ts: Timestamp::from_millis(row.updated_ts),
+        })
+    }
+}
+
+/// A ledger.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct LedgerRow {
+    twin_id: Uuid,
+    account_id: Uuid,
+    entries: String,
+    version: i64,
+    created_ts: i64,
+    updated_ts: i64,
+}
+
+impl TryFrom<LedgerRow> for Ledger {
+    type Error = StoreError;
+
+    fn try_from(row: LedgerRow) -> Result<Self, StoreError> {
+        Ok(Ledger {
+            twin: TwinId::from_uuid(row.twin_id),
+            account: AccountId::from_uuid(row.account_id),
+            entries: decode_json(&row.entries, "ledger entries")?,
+            version: u64::try_from(row.version)
+                .map_err(|_| corrupt("ledger version", row.version))?,
             created_ts: Timestamp::from_millis(row.created_ts),
             updated_ts: Timestamp::from_millis(row.updated_ts),
         })

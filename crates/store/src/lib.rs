@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use serde_json::Map;
 use serde_json::Value;
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, NewSecret, Role, RoleId, Secret,
+    Account, AccountBootstrap, AccountId, AccountStatus, Ledger, NewSecret, Role, RoleId, Secret,
     SecretPin, Timestamp, Twin, TwinId, User, UserId,
 };
 
@@ -32,6 +32,8 @@ pub enum Entity {
     Pin,
     /// A twin.
     Twin,
+    /// A ledger.
+    Ledger,
 }
 
 impl Entity {
@@ -45,6 +47,7 @@ impl Entity {
             Self::Setting => "setting",
             Self::Pin => "pin",
             Self::Twin => "twin",
+            Self::Ledger => "ledger",
         }
     }
 }
@@ -72,6 +75,10 @@ pub enum StoreError {
         /// Why, in product words.
         reason: String,
     },
+    /// Someone else changed the thing since it was read (optimistic concurrency); read it again
+    /// and retry.
+    #[error("{0} was changed concurrently")]
+    Conflict(Entity),
     /// The database cannot be reached or the pool is closed; retrying later may succeed.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -258,6 +265,28 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         page: PageRequest<TwinId>,
     ) -> Result<Vec<Twin>, StoreError>;
+
+    // ---- ledgers --------------------------------------------------------------------------
+
+    /// Loads the ledger of `account` on `twin`; `None` when that account never wrote one.
+    /// Like twins, ledgers are readable by anyone the rules allow, so this is not limited to
+    /// the caller's account.
+    async fn get_ledger(
+        &self,
+        twin: TwinId,
+        account: AccountId,
+    ) -> Result<Option<Ledger>, StoreError>;
+
+    /// Stores `ledger` (whose `account` must be `account`) if nobody changed it since it was
+    /// read: with `expected_version` `None` the ledger must not exist yet; with `Some(v)` the
+    /// stored version must still be `v`. `ledger.version` is the new version. Otherwise
+    /// [`StoreError::Conflict`] and nothing changes. `NotFound(Twin)` for a missing twin.
+    async fn save_ledger(
+        &self,
+        account: AccountId,
+        ledger: &Ledger,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError>;
 
     // ---- server settings ------------------------------------------------------------------
 

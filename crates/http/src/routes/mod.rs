@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub(crate) mod dto;
 pub(crate) mod fallback;
+pub(crate) mod ledgers;
 pub(crate) mod operator;
 pub(crate) mod roles;
 pub(crate) mod secrets;
@@ -69,6 +70,17 @@ pub(crate) fn routes() -> Router<AppState> {
             get(twins::get_twin)
                 .patch(twins::update_twin)
                 .delete(twins::terminate_twin),
+        )
+        .route(
+            "/twins/{twin}/ledgers/{ledger}",
+            get(ledgers::get_ledger)
+                .post(ledgers::add_entries)
+                .patch(ledgers::update_entries)
+                .delete(ledgers::delete_entries),
+        )
+        .route(
+            "/twins/{twin}/ledgers/{ledger}/value",
+            get(ledgers::get_values).patch(ledgers::update_values),
         )
         .route(
             "/roles/{role}",

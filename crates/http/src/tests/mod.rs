@@ -34,6 +34,7 @@ mod access;
 mod authz_matrix;
 mod errors;
 mod isolation;
+mod ledgers;
 mod operator;
 mod system;
 mod twins;

@@ -4,6 +4,7 @@
 mod accounts;
 mod exact_json;
 mod isolation;
+mod ledgers;
 mod pins;
 mod roles;
 mod secrets;
@@ -19,6 +20,7 @@ use steward_store::{Entity, Store, StoreError};
 pub use accounts::*;
 pub use exact_json::*;
 pub use isolation::*;
+pub use ledgers::*;
 pub use pins::*;
 pub use roles::*;
 pub use secrets::*;
@@ -53,5 +55,14 @@ fn assert_already_exists<T: Debug>(result: Result<T, StoreError>, entity: Entity
     match result {
         Err(StoreError::AlreadyExists(found)) if found == entity => {}
         other => panic!("expected {entity} already exists, got {other:?}"),
+    }
+}
+
+/// Asserts that `result` failed with `Conflict(entity)`.
+#[track_caller]
+fn assert_conflict<T: Debug>(result: Result<T, StoreError>, entity: Entity) {
+    match result {
+        Err(StoreError::Conflict(found)) if found == entity => {}
+        other => panic!("expected {entity} conflict, got {other:?}"),
     }
 }

@@ -1,0 +1,170 @@
+//! Ledgers and entries: reads filtered by visibility in [`crate::authz`], and writes to the
+//! caller's own ledger with conditions, size limits and optimistic concurrency.
+
+mod input;
+mod write;
+
+pub use write::Conditions;
+
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use steward_domain::{AccountId, Entry, Ledger, Timestamp, Twin, TwinId};
+
+use crate::authz::{authorize_operation, entry_visible};
+use crate::rule_context::EntryRuleContext;
+use crate::{Error, Principal, Steward};
+
+pub use input::EntryInput;
+
+/// Largest ledger, serialized: 64 kB.
+pub const MAX_LEDGER_BYTES: usize = 65_536;
+
+/// Which ledger of a twin a request addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerSelector {
+    /// The caller's account's ledger.
+    Personal,
+    /// The twin owner's ledger.
+    Owner,
+    /// The twin creator's ledger.
+    Creator,
+    /// The ledger of this account.
+    Account(AccountId),
+}
+
+impl FromStr for LedgerSelector {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "personal" => Ok(Self::Personal),
+            "owner" => Ok(Self::Owner),
+            "creator" => Ok(Self::Creator),
+            other => other.parse().map(Self::Account).map_err(|_| {
+                Error::request_format(format!(
+                    "`{other}` is not a ledger: use `personal`, `owner`, `creator` or an account uuid"
+                ))
+            }),
+        }
+    }
+}
+
+impl LedgerSelector {
+    fn account(self, principal: &Principal, twin: &Twin) -> AccountId {
+        match self {
+            Self::Personal => principal.account,
+            Self::Owner => twin.owner,
+            Self::Creator => twin.creator,
+            Self::Account(account) => account,
+        }
+    }
+}
+
+/// Entries as one caller may see them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerView {
+    /// The ledger's account (its id).
+    pub account: AccountId,
+    /// Whether the ledger is the caller's own: only then is entry configuration shown.
+    pub own: bool,
+    /// The entries, by name.
+    pub entries: BTreeMap<String, Entry>,
+}
+
+impl LedgerView {
+    /// The latest of a timestamp over the entries, `None` when there are none.
+    pub fn latest(&self, timestamp: impl Fn(&Entry) -> Timestamp) -> Option<Timestamp> {
+        self.entries.values().map(timestamp).max()
+    }
+}
+
+pub(crate) fn empty_ledger(twin: TwinId, account: AccountId, now: Timestamp) -> Ledger {
+    Ledger {
+        twin,
+        account,
+        entries: BTreeMap::new(),
+        version: 0,
+        created_ts: now,
+        updated_ts: now,
+    }
+}
+
+impl Steward {
+    /// `get_twin_ledger_entry`: the entries of a ledger the caller may see; `names` narrows the
+    /// selection (names not visible are simply absent).
+    pub async fn get_ledger_entries(
+        &self,
+        principal: &Principal,
+        twin: TwinId,
+        selector: LedgerSelector,
+        names: Option<&[String]>,
+    ) -> Result<LedgerView, Error> {
+        self.read_ledger(principal, "get_twin_ledger_entry", twin, selector, names)
+            .await
+    }
+
+    /// `get_twin_ledger_entry_value`: like [`Self::get_ledger_entries`], for value reads.
+    pub async fn get_ledger_values(
+        &self,
+        principal: &Principal,
+        twin: TwinId,
+        selector: LedgerSelector,
+        names: Option<&[String]>,
+    ) -> Result<LedgerView, Error> {
+        self.read_ledger(
+            principal,
+            "get_twin_ledger_entry_value",
+            twin,
+            selector,
+            names,
+        )
+        .await
+    }
+
+    async fn read_ledger(
+        &self,
+        principal: &Principal,
+        operation: &str,
+        twin: TwinId,
+        selector: LedgerSelector,
+        names: Option<&[String]>,
+    ) -> Result<LedgerView, Error> {
+        authorize_operation(principal, operation)?;
+        let twin = self.visible_twin(principal, twin).await?;
+        let account = selector.account(principal, &twin);
+        let now = self.clock.now();
+        let ledger = self
+            .store
+            .get_ledger(twin.id, account)
+            .await?
+            .unwrap_or_else(|| empty_ledger(twin.id, account, now));
+        let ledger_values = OnceCell::new();
+        let entries = ledger
+            .entries
+            .iter()
+            .filter(|(name, _)| names.is_none_or(|wanted| wanted.iter().any(|w| w == *name)))
+            .filter(|(name, entry)| {
+                entry_visible(
+                    &EntryRuleContext {
+                        principal,
+                        twin: &twin,
+                        ledger: &ledger,
+                        ledger_values: &ledger_values,
+                        entry_name: name,
+                        entry: Some(entry),
+                        now,
+                    },
+                    &self.rule_cache,
+                )
+            })
+            .map(|(name, entry)| (name.clone(), entry.clone()))
+            .collect();
+        Ok(LedgerView {
+            account,
+            own: account == principal.account,
+            entries,
+        })
+    }
+}

@@ -1,0 +1,275 @@
+//! Writes to the caller's own ledger. Each request is all-or-nothing: conditions are checked
+//! against the stored state that the write replaces (optimistic concurrency with retries), and
+//! the resulting ledger must stay within 64 kB.
+
+use std::cell::OnceCell;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use steward_domain::{Entry, Ledger, Timestamp, Twin, TwinId};
+use steward_store::StoreError;
+
+use super::{empty_ledger, EntryInput, LedgerSelector, LedgerView, MAX_LEDGER_BYTES};
+use crate::access::roles::validate_rule_text;
+use crate::authz::authorize_operation;
+use crate::rule_context::EntryRuleContext;
+use crate::{Error, ErrorCode, Principal, Steward};
+
+/// How often a write is retried when another request changed the ledger in between.
+const WRITE_ATTEMPTS: usize = 8;
+
+/// Write `conditions`: entry name → rule that must be true for the stored entry.
+pub type Conditions = BTreeMap<String, String>;
+
+fn entry_not_found(name: &str) -> Error {
+    Error::new(ErrorCode::NotFound, format!("entry `{name}` not found"))
+}
+
+impl Steward {
+    /// `add_twin_ledger_entry`: adds new entries; an existing name is 400 / 400358.
+    pub async fn add_ledger_entries(
+        &self,
+        principal: &Principal,
+        twin: TwinId,
+        selector: LedgerSelector,
+        entries: BTreeMap<String, EntryInput>,
+        conditions: Conditions,
+    ) -> Result<LedgerView, Error> {
+        for (name, input) in &entries {
+            input.validate(name)?;
+        }
+        self.write_own_ledger(
+            principal,
+            "add_twin_ledger_entry",
+            twin,
+            selector,
+            &conditions,
+            |ledger, now| {
+                let mut added = BTreeMap::new();
+                for (name, input) in entries.clone() {
+                    if ledger.entries.contains_key(&name) {
+                        return Err(Error::new(
+                            ErrorCode::IdempotencyViolation,
+                            format!("entry `{name}` already exists; update it with PATCH"),
+                        ));
+                    }
+                    let entry = input.into_new_entry(&name, now)?;
+                    ledger.entries.insert(name.clone(), entry.clone());
+                    added.insert(name, entry);
+                }
+                Ok(added)
+            },
+        )
+        .await
+    }
+
+    /// `update_twin_ledger_entry`: present fields replace stored ones; missing entries are 404.
+    pub async fn update_ledger_entries(
+        &self,
+        principal: &Principal,
+        twin: TwinId,
+        selector: LedgerSelector,
+        entries: BTreeMap<String, EntryInput>,
+        conditions: Conditions,
+    ) -> Result<LedgerView, Error> {
+        for (name, input) in &entries {
+            input.validate(name)?;
+        }
+        self.write_own_ledger(
+            principal,
+            "update_twin_ledger_entry",
+            twin,
+            selector,
+            &conditions,
+            |ledger, now| {
+                let mut updated = BTreeMap::new();
+                for (name, input) in entries.clone() {
+                    let entry = ledger
+                        .entries
+                        .get_mut(&name)
+                        .ok_or_else(|| entry_not_found(&name))?;
+                    input.apply_to(&name, entry, now)?;
+                    updated.insert(name, entry.clone());
+                }
+                Ok(updated)
+            },
+        )
+        .await
+    }
+
+    /// `update_twin_ledger_entry_value`: changes values of existing value entries.
+    pub async fn update_ledger_values(
+        &self,
+        principal: &Principal,
+        twin: TwinId,
+        selector: LedgerSelector,
+        values: BTreeMap<String, Value>,
+        conditions: Conditions,
+    ) -> Result<LedgerView, Error> {
+        let entries = values
+            .into_iter()
+            .map(|(name, value)| {
+                let input = EntryInput {
+                    value: Some(value),
+                    ..EntryInput::default()
+                };
+                input.validate(&name).map(|()| (name, input))
+            })
+            .collect::<Result<BTreeMap<_, _>, _>>()?;
+        self.write_own_ledger(
+            principal,
+            "update_twin_ledger_entry_value",
+            twin,
+            selector,
+            &conditions,
+            |ledger, now| {
+                let mut updated = BTreeMap::new();
+                for (name, input) in entries.clone() {
+                    let entry = ledger
+                        .entries
+                        .get_mut(&name)
+                        .ok_or_else(|| entry_not_found(&name))?;
+                    input.apply_to(&name, entry, now)?;
+                    updated.insert(name, entry.clone());
+                }
+                Ok(updated)
+            },
+        )
+        .await
+    }
+
+    /// `delete_twin_ledger_entry`: deletes the named entries and returns them; names that do
+    /// not exist are ignored.
+    pub async fn delete_ledger_entries(
+        &self,
+        principal: &Principal,
+        twin: TwinId,
+        selector: LedgerSelector,
+        names: Vec<String>,
+        conditions: Conditions,
+    ) -> Result<LedgerView, Error> {
+        if names.is_empty() {
+            return Err(Error::request_format(
+                "`entries` must name the entries to delete",
+            ));
+        }
+        self.write_own_ledger(
+            principal,
+            "delete_twin_ledger_entry",
+            twin,
+            selector,
+            &conditions,
+            |ledger, _now| {
+                Ok(names
+                    .iter()
+                    .filter_map(|name| {
+                        ledger
+                            .entries
+                            .remove(name)
+                            .map(|entry| (name.clone(), entry))
+                    })
+                    .collect())
+            },
+        )
+        .await
+    }
+
+    /// The shared write path: checks the operation, the twin's visibility and that the ledger
+    /// is the caller's own, then read → check conditions → change → save, retried when another
+    /// request saved in between.
+    async fn write_own_ledger<Change>(
+        &self,
+        principal: &Principal,
+        operation: &str,
+        twin: TwinId,
+        selector: LedgerSelector,
+        conditions: &Conditions,
+        change: Change,
+    ) -> Result<LedgerView, Error>
+    where
+        Change: Fn(&mut Ledger, Timestamp) -> Result<BTreeMap<String, Entry>, Error>,
+    {
+        authorize_operation(principal, operation)?;
+        for (name, rule) in conditions {
+            validate_rule_text(&format!("conditions.{name}"), rule)?;
+        }
+        let twin = self.visible_twin(principal, twin).await?;
+        let account = selector.account(principal, &twin);
+        if account != principal.account {
+            return Err(Error::new(
+                ErrorCode::AccessForbidden,
+                "only the ledger's own account can write to it",
+            ));
+        }
+        for _ in 0..WRITE_ATTEMPTS {
+            let now = self.clock.now();
+            let stored = self.store.get_ledger(twin.id, account).await?;
+            let expected_version = stored.as_ref().map(|ledger| ledger.version);
+            let mut ledger = stored.unwrap_or_else(|| empty_ledger(twin.id, account, now));
+            self.check_conditions(principal, &twin, &ledger, conditions, now)?;
+            let changed = change(&mut ledger, now)?;
+            let size = serde_json::to_vec(&ledger.entries).map_or(usize::MAX, |bytes| bytes.len());
+            if size > MAX_LEDGER_BYTES {
+                return Err(Error::new(
+                    ErrorCode::QuotaViolation,
+                    format!(
+                        "the ledger would be {size} bytes; at most {MAX_LEDGER_BYTES} are allowed"
+                    ),
+                ));
+            }
+            ledger.version = expected_version.map_or(1, |version| version + 1);
+            ledger.updated_ts = now;
+            match self
+                .store
+                .save_ledger(account, &ledger, expected_version)
+                .await
+            {
+                Ok(()) => {
+                    return Ok(LedgerView {
+                        account,
+                        own: true,
+                        entries: changed,
+                    })
+                }
+                Err(StoreError::Conflict(_)) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(StoreError::Conflict(steward_store::Entity::Ledger).into())
+    }
+
+    /// Every condition must be true for the stored entry it names (a missing entry's
+    /// variables are null); otherwise nothing is written (400 / 400592).
+    fn check_conditions(
+        &self,
+        principal: &Principal,
+        twin: &Twin,
+        ledger: &Ledger,
+        conditions: &Conditions,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let ledger_values = OnceCell::new();
+        for (name, text) in conditions {
+            let context = EntryRuleContext {
+                principal,
+                twin,
+                ledger,
+                ledger_values: &ledger_values,
+                entry_name: name,
+                entry: ledger.entries.get(name),
+                now,
+            };
+            let holds = self
+                .rule_cache
+                .get(text)
+                .is_some_and(|rule| rule.matches(&context));
+            if !holds {
+                return Err(Error::new(
+                    ErrorCode::OperationOrderViolation,
+                    format!("condition not met for entry `{name}`: `{text}`"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

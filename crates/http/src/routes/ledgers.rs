@@ -1,0 +1,489 @@
+//! Ledgers and entries.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use steward_core::{Conditions, EntryInput, ErrorCode, LedgerSelector, LedgerView};
+use steward_domain::{Entry, EntryContent, TwinId};
+use utoipa::ToSchema;
+
+use crate::extract::{parse_path_id, present, Caller, TtJson, TtJsonOrEmpty};
+use crate::{ApiError, AppState, ErrorBody};
+
+/// An entry as sent in add and update requests.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EntryBody {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    value: Option<Value>,
+    #[serde(default, rename = "ref")]
+    reference: Option<SourceBody>,
+    #[serde(default)]
+    include: Option<SourceBody>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    visibility: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    history: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    publish: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    timeseries: Option<Option<Value>>,
+}
+
+/// `{"source": "twin://…"}` of a reference or include entry.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceBody {
+    source: String,
+}
+
+impl From<EntryBody> for EntryInput {
+    fn from(body: EntryBody) -> Self {
+        Self {
+            value: body.value,
+            reference: body.reference.map(|source| source.source),
+            include: body.include.map(|source| source.source),
+            visibility: body.visibility,
+            history: body.history,
+            publish: body.publish,
+            timeseries: body.timeseries,
+        }
+    }
+}
+
+/// `POST` and `PATCH /twins/{twin}/ledgers/{ledger}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EntriesBody {
+    entries: BTreeMap<String, EntryBody>,
+    #[serde(default)]
+    conditions: Option<Conditions>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    transaction: Option<Value>,
+}
+
+/// `PATCH …/value`: new values by entry name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ValuesBody {
+    #[schema(value_type = Object)]
+    entries: BTreeMap<String, ValueBody>,
+    #[serde(default)]
+    conditions: Option<Conditions>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    transaction: Option<Value>,
+}
+
+/// `{"value": …}` of one entry in a value update.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ValueBody {
+    #[schema(value_type = Object)]
+    value: Value,
+}
+
+/// Optional body of `DELETE /twins/{twin}/ledgers/{ledger}`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeleteBody {
+    #[serde(default)]
+    conditions: Option<Conditions>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    transaction: Option<Value>,
+}
+
+/// A ledger (or the entries a write changed), as the caller may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LedgerBody {
+    #[schema(value_type = Object)]
+    entries: Map<String, Value>,
+    entry_created_ts: Option<f64>,
+    entry_updated_ts: Option<f64>,
+    value_changed_ts: Option<f64>,
+}
+
+fn seconds(ts: steward_domain::Timestamp) -> Value {
+    Value::from(ts.as_tt_seconds())
+}
+
+/// One entry in Trusted Twin's shape; another account's entries show no configuration.
+fn entry_json(entry: &Entry, own: bool, value_only: bool) -> Value {
+    let mut object = Map::new();
+    match &entry.content {
+        EntryContent::Value(value) => {
+            object.insert("value".to_owned(), value.clone());
+        }
+        EntryContent::Reference { source } => {
+            object.insert("ref".to_owned(), serde_json::json!({ "source": source }));
+        }
+        EntryContent::Include { source } => {
+            object.insert(
+                "include".to_owned(),
+                serde_json::json!({ "source": source }),
+            );
+        }
+    }
+    if own && !value_only {
+        object.insert(
+            "visibility".to_owned(),
+            entry.visibility.clone().map_or(Value::Null, Value::from),
+        );
+        if let Some(history) = &entry.history {
+            object.insert("history".to_owned(), Value::from(history.clone()));
+        }
+        if let Some(publish) = &entry.publish {
+            object.insert("publish".to_owned(), publish.clone());
+        }
+        if let Some(timeseries) = &entry.timeseries {
+            object.insert("timeseries".to_owned(), timeseries.clone());
+        }
+    }
+    object.insert(
+        "entry_created_ts".to_owned(),
+        seconds(entry.entry_created_ts),
+    );
+    object.insert(
+        "entry_updated_ts".to_owned(),
+        seconds(entry.entry_updated_ts),
+    );
+    object.insert(
+        "value_changed_ts".to_owned(),
+        seconds(entry.value_changed_ts),
+    );
+    Value::Object(object)
+}
+
+fn ledger_body(view: &LedgerView, value_only: bool) -> LedgerBody {
+    LedgerBody {
+        entries: view
+            .entries
+            .iter()
+            .map(|(name, entry)| (name.clone(), entry_json(entry, view.own, value_only)))
+            .collect(),
+        entry_created_ts: view
+            .latest(|entry| entry.entry_created_ts)
+            .map(|ts| ts.as_tt_seconds()),
+        entry_updated_ts: view
+            .latest(|entry| entry.entry_updated_ts)
+            .map(|ts| ts.as_tt_seconds()),
+        value_changed_ts: view
+            .latest(|entry| entry.value_changed_ts)
+            .map(|ts| ts.as_tt_seconds()),
+    }
+}
+
+/// The query parameters of ledger routes: `entries` (comma-separated and/or repeated) and the
+/// `show_*` switches.
+#[derive(Debug, Default)]
+struct LedgerQuery {
+    entries: Option<Vec<String>>,
+    show_public: bool,
+    show_private: bool,
+}
+
+fn parse_ledger_query(raw: Option<&str>) -> Result<LedgerQuery, ApiError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|error| {
+            ApiError::new(ErrorCode::RequestFormat, format!("invalid query: {error}"))
+        })?;
+    let mut query = LedgerQuery {
+        entries: None,
+        show_public: true,
+        show_private: true,
+    };
+    let flag = |key: &str, value: &str| match value.to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::new(
+            ErrorCode::RequestFormat,
+            format!("`{key}` must be `true` or `false`, got `{value}`"),
+        )),
+    };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "entries" => query.entries.get_or_insert_with(Vec::new).extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_owned),
+            ),
+            "show_public" => query.show_public = flag(&key, &value)?,
+            "show_private" => query.show_private = flag(&key, &value)?,
+            "show_references" => {
+                flag(&key, &value)?;
+            }
+            other => {
+                return Err(ApiError::new(
+                    ErrorCode::RequestFormat,
+                    format!("unknown query parameter `{other}`"),
+                ))
+            }
+        }
+    }
+    Ok(query)
+}
+
+fn parse_target(twin: &str, ledger: &str) -> Result<(TwinId, LedgerSelector), ApiError> {
+    Ok((parse_path_id::<TwinId>(twin, "twin")?, ledger.parse()?))
+}
+
+fn refuse_transaction(transaction: Option<&Value>) -> Result<(), ApiError> {
+    match transaction {
+        None | Some(Value::Null) => Ok(()),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::OperationNotAllowed,
+            "`transaction` is not supported yet; send null",
+        )),
+    }
+}
+
+/// Reads the entries of a ledger the caller may see (`get_twin_ledger_entry`).
+#[utoipa::path(get, path = "/twins/{twin}/ledgers/{ledger}", tag = "ledgers",
+    operation_id = "get_twin_ledger_entry",
+    security(("user_credential" = [])),
+    params(
+        ("twin" = String, Path, description = "Twin uuid"),
+        ("ledger" = String, Path, description = "`personal`, `owner`, `creator` or an account uuid"),
+        ("entries" = Option<String>, Query, description = "Entry names, comma-separated or repeated"),
+        ("show_public" = Option<bool>, Query, description = "Include entries with a visibility rule (default true)"),
+        ("show_private" = Option<bool>, Query, description = "Include entries without a visibility rule (default true)"),
+    ),
+    responses(
+        (status = 200, description = "The visible entries", body = LedgerBody),
+        (status = 400, description = "Invalid ledger, twin id or query", body = ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 403, description = "The role or its twin rule does not allow it", body = ErrorBody),
+        (status = 404, description = "No such twin", body = ErrorBody),
+    ))]
+pub(crate) async fn get_ledger(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((twin, ledger)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<LedgerBody>, ApiError> {
+    let (twin, selector) = parse_target(&twin, &ledger)?;
+    let query = parse_ledger_query(raw.as_deref())?;
+    let mut view = state
+        .steward
+        .get_ledger_entries(&principal, twin, selector, query.entries.as_deref())
+        .await?;
+    view.entries.retain(|_, entry| {
+        if entry.visibility.is_some() {
+            query.show_public
+        } else {
+            query.show_private
+        }
+    });
+    Ok(Json(ledger_body(&view, false)))
+}
+
+/// Adds entries to the caller's ledger (`add_twin_ledger_entry`).
+#[utoipa::path(post, path = "/twins/{twin}/ledgers/{ledger}", tag = "ledgers",
+    operation_id = "add_twin_ledger_entry",
+    security(("user_credential" = [])),
+    params(
+        ("twin" = String, Path, description = "Twin uuid"),
+        ("ledger" = String, Path, description = "`personal` (or the caller's account uuid)"),
+    ),
+    request_body = EntriesBody,
+    responses(
+        (status = 201, description = "The added entries", body = LedgerBody),
+        (status = 400, description = "Invalid entries (400589), existing entry (400358), condition not met (400592) or ledger over 64 kB (400141)", body = ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not allowed, twin not visible, or another account's ledger", body = ErrorBody),
+        (status = 404, description = "No such twin", body = ErrorBody),
+    ))]
+pub(crate) async fn add_entries(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((twin, ledger)): Path<(String, String)>,
+    TtJson(body): TtJson<EntriesBody>,
+) -> Result<(StatusCode, Json<LedgerBody>), ApiError> {
+    let (twin, selector) = parse_target(&twin, &ledger)?;
+    refuse_transaction(body.transaction.as_ref())?;
+    let entries = body
+        .entries
+        .into_iter()
+        .map(|(name, entry)| (name, entry.into()))
+        .collect();
+    let view = state
+        .steward
+        .add_ledger_entries(
+            &principal,
+            twin,
+            selector,
+            entries,
+            body.conditions.unwrap_or_default(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(ledger_body(&view, false))))
+}
+
+/// Updates entries of the caller's ledger (`update_twin_ledger_entry`).
+#[utoipa::path(patch, path = "/twins/{twin}/ledgers/{ledger}", tag = "ledgers",
+    operation_id = "update_twin_ledger_entry",
+    security(("user_credential" = [])),
+    params(
+        ("twin" = String, Path, description = "Twin uuid"),
+        ("ledger" = String, Path, description = "`personal` (or the caller's account uuid)"),
+    ),
+    request_body = EntriesBody,
+    responses(
+        (status = 200, description = "The updated entries", body = LedgerBody),
+        (status = 400, description = "Invalid entries, condition not met, ledger over 64 kB, or a value on a reference", body = ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not allowed, twin not visible, or another account's ledger", body = ErrorBody),
+        (status = 404, description = "No such twin or entry", body = ErrorBody),
+    ))]
+pub(crate) async fn update_entries(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((twin, ledger)): Path<(String, String)>,
+    TtJson(body): TtJson<EntriesBody>,
+) -> Result<Json<LedgerBody>, ApiError> {
+    let (twin, selector) = parse_target(&twin, &ledger)?;
+    refuse_transaction(body.transaction.as_ref())?;
+    let entries = body
+        .entries
+        .into_iter()
+        .map(|(name, entry)| (name, entry.into()))
+        .collect();
+    let view = state
+        .steward
+        .update_ledger_entries(
+            &principal,
+            twin,
+            selector,
+            entries,
+            body.conditions.unwrap_or_default(),
+        )
+        .await?;
+    Ok(Json(ledger_body(&view, false)))
+}
+
+/// Deletes entries of the caller's ledger (`delete_twin_ledger_entry`).
+#[utoipa::path(delete, path = "/twins/{twin}/ledgers/{ledger}", tag = "ledgers",
+    operation_id = "delete_twin_ledger_entry",
+    security(("user_credential" = [])),
+    params(
+        ("twin" = String, Path, description = "Twin uuid"),
+        ("ledger" = String, Path, description = "`personal` (or the caller's account uuid)"),
+        ("entries" = String, Query, description = "Entry names to delete, comma-separated or repeated"),
+    ),
+    request_body(content = DeleteBody, description = "Optional conditions"),
+    responses(
+        (status = 200, description = "The deleted entries", body = LedgerBody),
+        (status = 400, description = "No entries named, or a condition not met", body = ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not allowed, twin not visible, or another account's ledger", body = ErrorBody),
+        (status = 404, description = "No such twin", body = ErrorBody),
+    ))]
+pub(crate) async fn delete_entries(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((twin, ledger)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    TtJsonOrEmpty(body): TtJsonOrEmpty<DeleteBody>,
+) -> Result<Json<LedgerBody>, ApiError> {
+    let (twin, selector) = parse_target(&twin, &ledger)?;
+    refuse_transaction(body.transaction.as_ref())?;
+    let names = parse_ledger_query(raw.as_deref())?
+        .entries
+        .unwrap_or_default();
+    let view = state
+        .steward
+        .delete_ledger_entries(
+            &principal,
+            twin,
+            selector,
+            names,
+            body.conditions.unwrap_or_default(),
+        )
+        .await?;
+    Ok(Json(ledger_body(&view, false)))
+}
+
+/// Reads entry values (`get_twin_ledger_entry_value`).
+#[utoipa::path(get, path = "/twins/{twin}/ledgers/{ledger}/value", tag = "ledgers",
+    operation_id = "get_twin_ledger_entry_value",
+    security(("user_credential" = [])),
+    params(
+        ("twin" = String, Path, description = "Twin uuid"),
+        ("ledger" = String, Path, description = "`personal`, `owner`, `creator` or an account uuid"),
+        ("entries" = Option<String>, Query, description = "Entry names, comma-separated or repeated"),
+    ),
+    responses(
+        (status = 200, description = "The visible entries' values", body = LedgerBody),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 403, description = "The role or its twin rule does not allow it", body = ErrorBody),
+        (status = 404, description = "No such twin", body = ErrorBody),
+    ))]
+pub(crate) async fn get_values(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((twin, ledger)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<LedgerBody>, ApiError> {
+    let (twin, selector) = parse_target(&twin, &ledger)?;
+    let query = parse_ledger_query(raw.as_deref())?;
+    let view = state
+        .steward
+        .get_ledger_values(&principal, twin, selector, query.entries.as_deref())
+        .await?;
+    Ok(Json(ledger_body(&view, true)))
+}
+
+/// Changes entry values in the caller's ledger (`update_twin_ledger_entry_value`).
+#[utoipa::path(patch, path = "/twins/{twin}/ledgers/{ledger}/value", tag = "ledgers",
+    operation_id = "update_twin_ledger_entry_value",
+    security(("user_credential" = [])),
+    params(
+        ("twin" = String, Path, description = "Twin uuid"),
+        ("ledger" = String, Path, description = "`personal` (or the caller's account uuid)"),
+    ),
+    request_body = ValuesBody,
+    responses(
+        (status = 200, description = "The updated entries", body = LedgerBody),
+        (status = 400, description = "Invalid body, condition not met, ledger over 64 kB, or a reference", body = ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 403, description = "Not allowed, twin not visible, or another account's ledger", body = ErrorBody),
+        (status = 404, description = "No such twin or entry", body = ErrorBody),
+    ))]
+pub(crate) async fn update_values(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((twin, ledger)): Path<(String, String)>,
+    TtJson(body): TtJson<ValuesBody>,
+) -> Result<Json<LedgerBody>, ApiError> {
+    let (twin, selector) = parse_target(&twin, &ledger)?;
+    refuse_transaction(body.transaction.as_ref())?;
+    let values = body
+        .entries
+        .into_iter()
+        .map(|(name, entry)| (name, entry.value))
+        .collect();
+    let view = state
+        .steward
+        .update_ledger_values(
+            &principal,
+            twin,
+            selector,
+            values,
+            body.conditions.unwrap_or_default(),
+        )
+        .await?;
+    Ok(Json(ledger_body(&view, true)))
+}

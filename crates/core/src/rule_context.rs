@@ -84,26 +84,6 @@ impl Context for TwinRuleContext<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_stay_decimal_exact() {
-        let value = plain_json_to_rule_value(&serde_json::json!(1_707_997_392.123));
-        let expected = Number::parse_decimal_text("1707997392.123").unwrap();
-        assert!(matches!(value, Value::Number(number) if number.numeric_eq(&expected)));
-        let seconds = seconds_value(Timestamp::from_millis(1_707_997_392_123));
-        assert!(matches!(seconds, Value::Number(number) if number.numeric_eq(&expected)));
-    }
-
-    #[test]
-    fn tagged_forms_are_plain_data_here() {
-        let value = plain_json_to_rule_value(&serde_json::json!({"$set": [1, 2]}));
-        assert!(matches!(value, Value::Mapping(_)));
-    }
-}
-
 /// The context of a role's `entry_rule`, an entry's `visibility` and write `conditions`:
 /// caller, twin, ledger and entry variables. `LEDGER` is built at most once per request.
 pub(crate) struct EntryRuleContext<'a> {
@@ -162,5 +142,25 @@ impl Context for EntryRuleContext<'_> {
                 .map(|entry| seconds_value(entry.value_changed_ts)),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_stay_decimal_exact() {
+        let value = plain_json_to_rule_value(&serde_json::json!(1_707_997_392.123));
+        let expected = Number::parse_decimal_text("1707997392.123").unwrap();
+        assert!(matches!(value, Value::Number(number) if number.numeric_eq(&expected)));
+        let seconds = seconds_value(Timestamp::from_millis(1_707_997_392_123));
+        assert!(matches!(seconds, Value::Number(number) if number.numeric_eq(&expected)));
+    }
+
+    #[test]
+    fn tagged_forms_are_plain_data_here() {
+        let value = plain_json_to_rule_value(&serde_json::json!({"$set": [1, 2]}));
+        assert!(matches!(value, Value::Mapping(_)));
     }
 }

@@ -72,6 +72,19 @@ pub(crate) struct EntriesBody {
     transaction: Option<Value>,
 }
 
+impl EntriesBody {
+    /// The entries and conditions of the request; a non-null `transaction` is refused.
+    fn into_parts(self) -> Result<(BTreeMap<String, EntryInput>, Conditions), ApiError> {
+        refuse_transaction(self.transaction.as_ref())?;
+        let entries = self
+            .entries
+            .into_iter()
+            .map(|(name, entry)| (name, entry.into()))
+            .collect();
+        Ok((entries, self.conditions.unwrap_or_default()))
+    }
+}
+
 /// `PATCH …/value`: new values by entry name.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -313,21 +326,10 @@ pub(crate) async fn add_entries(
     TtJson(body): TtJson<EntriesBody>,
 ) -> Result<(StatusCode, Json<LedgerBody>), ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
-    refuse_transaction(body.transaction.as_ref())?;
-    let entries = body
-        .entries
-        .into_iter()
-        .map(|(name, entry)| (name, entry.into()))
-        .collect();
+    let (entries, conditions) = body.into_parts()?;
     let view = state
         .steward
-        .add_ledger_entries(
-            &principal,
-            twin,
-            selector,
-            entries,
-            body.conditions.unwrap_or_default(),
-        )
+        .add_ledger_entries(&principal, twin, selector, entries, conditions)
         .await?;
     Ok((StatusCode::CREATED, Json(ledger_body(&view, false))))
 }
@@ -355,21 +357,10 @@ pub(crate) async fn update_entries(
     TtJson(body): TtJson<EntriesBody>,
 ) -> Result<Json<LedgerBody>, ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
-    refuse_transaction(body.transaction.as_ref())?;
-    let entries = body
-        .entries
-        .into_iter()
-        .map(|(name, entry)| (name, entry.into()))
-        .collect();
+    let (entries, conditions) = body.into_parts()?;
     let view = state
         .steward
-        .update_ledger_entries(
-            &principal,
-            twin,
-            selector,
-            entries,
-            body.conditions.unwrap_or_default(),
-        )
+        .update_ledger_entries(&principal, twin, selector, entries, conditions)
         .await?;
     Ok(Json(ledger_body(&view, false)))
 }

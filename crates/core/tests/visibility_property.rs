@@ -1,0 +1,260 @@
+//! Property: for random entry visibility rules, reader role rules and readers, what a reader
+//! gets from the ledger read paths (entries and values) is exactly what an independent model of
+//! the visibility function allows: never more, never less.
+//!
+//! Each rule text in the menus below is paired with a Rust predicate that computes its result
+//! directly, so the model does not use the rule engine.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use serde_json::json;
+use steward_core::{EntryInput, LedgerSelector, Principal, RolePatch, Steward, UserPatch};
+use steward_domain::{RoleId, RoleRules, SystemClock, TwinId};
+use steward_store_sqlite::SqliteStore;
+
+/// What a rule can depend on, in the model.
+#[derive(Debug, Clone, Copy)]
+struct Facts<'a> {
+    entry_name: &'a str,
+    entry_number: i64,
+    reader_level: i64,
+    reader_is_courier: bool,
+}
+
+type Predicate = fn(&Facts<'_>) -> bool;
+
+/// Role `entry_rule` menu: `None` is the null rule (no foreign entries).
+fn entry_rule_menu() -> Vec<(Option<&'static str>, Predicate)> {
+    vec![
+        (None, |_| false),
+        (Some("true"), |_| true),
+        (Some("entry_name != 'e0'"), |f| f.entry_name != "e0"),
+        (Some("entry_value.n >= 5"), |f| f.entry_number >= 5),
+        (Some("USER.level > 1"), |f| f.reader_level > 1),
+    ]
+}
+
+/// Entry `visibility` menu; `{courier}` is replaced by the reader's account id.
+fn visibility_menu() -> Vec<(Option<&'static str>, Predicate)> {
+    vec![
+        (None, |_| false),
+        (Some("true"), |_| true),
+        (Some("false"), |_| false),
+        (Some("account == '{courier}'"), |f| f.reader_is_courier),
+        (
+            Some("account == '00000000-0000-4000-8000-000000000000'"),
+            |_| false,
+        ),
+        (Some("entry_value.n < 3"), |f| f.entry_number < 3),
+        (Some("USER.level >= 2 and entry_name in LEDGER.keys"), |f| {
+            f.reader_level >= 2
+        }),
+        (Some("DICT.k == 'x'"), |_| false),
+        (Some("entry_value.n + 'text' == 1"), |_| false),
+    ]
+}
+
+struct World {
+    runtime: tokio::runtime::Runtime,
+    steward: Steward,
+    shop_admin: Principal,
+    courier_admin: Principal,
+    courier_secret: String,
+    reader_role: RoleId,
+    courier_account: String,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (steward, shop_admin, courier_admin, courier_secret, reader_role) =
+        runtime.block_on(async {
+            let store = SqliteStore::open(dir.path()).await.unwrap();
+            let steward =
+                Steward::start(Arc::new(store), Arc::new(SystemClock), Default::default())
+                    .await
+                    .unwrap();
+            let shop = steward.create_account("Shop").await.unwrap();
+            let courier = steward.create_account("Courier").await.unwrap();
+            let shop_admin = steward
+                .authenticate(Some(&shop.secret), None)
+                .await
+                .unwrap();
+            let courier_admin = steward
+                .authenticate(Some(&courier.secret), None)
+                .await
+                .unwrap();
+            // The courier's admin keeps Super Admin to manage; its reading happens through a copy
+            // of that role whose rules change per case (nothing escalates: same statement).
+            let role = steward
+                .create_role(&courier_admin, Some("Reader".to_owned()), None, None)
+                .await
+                .unwrap();
+            (steward, shop_admin, courier_admin, courier.secret, role.id)
+        });
+    let courier_account = courier_admin.account.to_string();
+    World {
+        runtime,
+        steward,
+        shop_admin,
+        courier_admin,
+        courier_secret,
+        reader_role,
+        courier_account,
+        _dir: dir,
+    }
+}
+
+fn case_strategy() -> impl Strategy<Value = (usize, i64, Vec<(usize, i64)>)> {
+    (
+        0..entry_rule_menu().len(),
+        0_i64..4,
+        proptest::collection::vec((0..visibility_menu().len(), 0_i64..10), 1..12),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn readers_get_exactly_the_entries_the_model_allows(
+        (entry_rule_choice, reader_level, entries) in case_strategy()
+    ) {
+        thread_local! {
+            static WORLD: World = world();
+        }
+        WORLD.with(|world| check_case(world, entry_rule_choice, reader_level, &entries));
+    }
+}
+
+fn check_case(
+    world: &World,
+    entry_rule_choice: usize,
+    reader_level: i64,
+    entries: &[(usize, i64)],
+) {
+    let entry_rules = entry_rule_menu();
+    let visibilities = visibility_menu();
+    let (entry_rule, entry_predicate) = entry_rules[entry_rule_choice];
+    let steward = &world.steward;
+    world.runtime.block_on(async {
+        // The reader: the courier's admin user holding the reader role with this case's rules.
+        let rules = RoleRules {
+            twin_rule: Some("true".to_owned()),
+            entry_rule: entry_rule.map(str::to_owned),
+            identity_rule: None,
+        };
+        let patch = RolePatch {
+            rules: Some(rules),
+            ..RolePatch::default()
+        };
+        steward
+            .update_role(&world.courier_admin, world.reader_role, patch)
+            .await
+            .unwrap();
+        let user_patch = UserPatch {
+            role: Some(world.reader_role),
+            description: json!({"level": reader_level}).as_object().cloned(),
+            ..UserPatch::default()
+        };
+        steward
+            .update_user(
+                &world.courier_admin,
+                world.courier_admin.user.id,
+                user_patch,
+            )
+            .await
+            .unwrap();
+        let reader = steward
+            .authenticate(Some(&world.courier_secret), None)
+            .await
+            .unwrap();
+
+        let twin = steward.create_twin(&world.shop_admin, None).await.unwrap();
+        let inputs: BTreeMap<String, EntryInput> = entries
+            .iter()
+            .enumerate()
+            .map(|(index, (visibility_choice, number))| {
+                let visibility = visibilities[*visibility_choice]
+                    .0
+                    .map(|rule| rule.replace("{courier}", &world.courier_account));
+                let input = EntryInput {
+                    value: Some(json!({"n": number})),
+                    visibility: Some(visibility),
+                    ..EntryInput::default()
+                };
+                (format!("e{index}"), input)
+            })
+            .collect();
+        steward
+            .add_ledger_entries(
+                &world.shop_admin,
+                twin.id,
+                LedgerSelector::Personal,
+                inputs,
+                BTreeMap::new(),
+            )
+            .await
+            .unwrap();
+
+        let expected: Vec<String> = entries
+            .iter()
+            .enumerate()
+            .filter(|(index, (visibility_choice, number))| {
+                let name = format!("e{index}");
+                let facts = Facts {
+                    entry_name: &name,
+                    entry_number: *number,
+                    reader_level,
+                    reader_is_courier: true,
+                };
+                entry_predicate(&facts) && (visibilities[*visibility_choice].1)(&facts)
+            })
+            .map(|(index, _)| format!("e{index}"))
+            .collect();
+        assert_reads(steward, &reader, twin.id, &expected).await;
+        // The owner sees everything on its own ledger (Super Admin, no entry rule).
+        let all: Vec<String> = (0..entries.len())
+            .map(|index| format!("e{index}"))
+            .collect();
+        assert_reads(steward, &world.shop_admin, twin.id, &all).await;
+    });
+}
+
+async fn assert_reads(steward: &Steward, reader: &Principal, twin: TwinId, expected: &[String]) {
+    let mut expected = expected.to_vec();
+    expected.sort();
+    let got: Vec<String> = steward
+        .get_ledger_entries(reader, twin, LedgerSelector::Owner, None)
+        .await
+        .unwrap()
+        .entries
+        .into_keys()
+        .collect();
+    assert_eq!(got, expected, "get_twin_ledger_entry");
+    let values: Vec<String> = steward
+        .get_ledger_values(reader, twin, LedgerSelector::Owner, None)
+        .await
+        .unwrap()
+        .entries
+        .into_keys()
+        .collect();
+    assert_eq!(values, expected, "get_twin_ledger_entry_value");
+    // Asking by name never adds anything the reader may not see.
+    let all_names: Vec<String> = (0..12).map(|index| format!("e{index}")).collect();
+    let named: Vec<String> = steward
+        .get_ledger_entries(reader, twin, LedgerSelector::Owner, Some(&all_names))
+        .await
+        .unwrap()
+        .entries
+        .into_keys()
+        .collect();
+    assert_eq!(named, expected, "get_twin_ledger_entry?entries=");
+}

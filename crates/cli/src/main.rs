@@ -1,6 +1,7 @@
 //! The `steward` command: runs the server and the operator's tools.
 
 mod admin_cmd;
+mod demo_cmd;
 mod rules_cmd;
 mod serve_cmd;
 
@@ -30,6 +31,8 @@ enum Command {
         #[command(subcommand)]
         command: admin_cmd::AdminCommand,
     },
+    /// Seed the shop/courier story into a data directory or database and show how to explore it.
+    Demo(demo_cmd::DemoArgs),
     /// Check and evaluate rules offline (the Trusted Twin rule language).
     Rules {
         #[command(subcommand)]
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         }
         Command::Admin { command } => admin_cmd::run(command),
         Command::Rules { command } => rules_cmd::run(command),
+        Command::Demo(args) => demo_cmd::run(args),
         Command::Openapi => {
             print!("{}", steward_http::openapi_document());
             Ok(ExitCode::SUCCESS)

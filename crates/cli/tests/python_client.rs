@@ -1,7 +1,8 @@
 //! Compatibility with the official Trusted Twin Python client (`trustedtwin`, pinned in
 //! `tests/python/requirements.txt`): the client, installed into a virtualenv under the target
-//! directory, drives accounts, users, roles, the PIN → secret flow and tokens against the real
-//! `steward serve` binary (`tests/python/tt_client_flow.py`).
+//! directory, drives the real `steward serve` binary through two flows: accounts, users, roles,
+//! the PIN → secret flow and tokens (`tests/python/tt_client_flow.py`), and twins and ledgers
+//! shared between a shop and a courier (`tests/python/tt_client_objects.py`).
 //!
 //! Python 3 with `venv` and a reachable package index are required: a missing interpreter or a
 //! failed install fails the test, it never skips. `STEWARD_TEST_PYTHON` names another interpreter
@@ -13,6 +14,7 @@ mod support;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -48,9 +50,18 @@ fn run_checked(command: &mut Command, what: &str) -> Output {
     output
 }
 
+/// The virtualenv's interpreter, set up once per test process: the tests run in parallel and must
+/// not build the same virtualenv at the same time.
+fn ensure_virtualenv() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON
+        .get_or_init(install_virtualenv_unless_current)
+        .clone()
+}
+
 /// Creates the virtualenv and installs the pinned client, unless a marker says that exactly
 /// these requirements are already installed there.
-fn ensure_virtualenv() -> PathBuf {
+fn install_virtualenv_unless_current() -> PathBuf {
     let requirements_path = python_dir().join("requirements.txt");
     let requirements = std::fs::read_to_string(&requirements_path).unwrap();
     let venv = venv_dir();
@@ -115,13 +126,12 @@ fn create_account(server: &Server, name: &str) -> Value {
     })
 }
 
-/// Runs the client script, killing it if it takes longer than `limit`; returns exit success,
-/// stdout and stderr.
-fn run_flow_script(python: &Path, base_url: &str, secret: &str, limit: Duration) -> Output {
+/// Runs a client script with these arguments, killing it if it takes longer than `limit`;
+/// returns exit status, stdout and stderr.
+fn run_client_script(python: &Path, script: &str, args: &[&str], limit: Duration) -> Output {
     let mut child = Command::new(python)
-        .arg(python_dir().join("tt_client_flow.py"))
-        .arg(base_url)
-        .arg(secret)
+        .arg(python_dir().join(script))
+        .args(args)
         // Talk to the local server directly, whatever proxy the environment names.
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost")
@@ -160,6 +170,30 @@ fn run_flow_script(python: &Path, base_url: &str, secret: &str, limit: Duration)
     }
 }
 
+/// Runs a client script and fails the test, with everything it printed, unless it exits
+/// successfully after printing `all steps passed`.
+fn assert_client_script_passes(python: &Path, script: &str, args: &[&str]) {
+    let started = Instant::now();
+    let output = run_client_script(python, script, args, Duration::from_secs(120));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the Trusted Twin client flow {script} failed ({}) after {:.1?}:\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status,
+        started.elapsed(),
+    );
+    assert!(stdout.contains("all steps passed"), "{stdout}");
+    eprintln!("{script} passed in {:.1?}:\n{stdout}", started.elapsed());
+}
+
+/// A `"key"` of the operator's create-account answer.
+fn field<'a>(created: &'a Value, key: &str) -> &'a str {
+    created[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("the created account should have `{key}`: {created}"))
+}
+
 #[test]
 fn official_python_client_drives_users_roles_secrets_and_tokens() {
     let python = ensure_virtualenv();
@@ -167,20 +201,33 @@ fn official_python_client_drives_users_roles_secrets_and_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&Backend::Sqlite(dir.path().join("data")), &[]);
     let created = create_account(&server, "Python client");
-    let secret = created["secret"]
-        .as_str()
-        .expect("the account has a secret");
 
-    let started = Instant::now();
-    let output = run_flow_script(&python, &server.base_url, secret, Duration::from_secs(120));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the Trusted Twin client flow failed ({}) after {:.1?}:\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        output.status,
-        started.elapsed(),
+    assert_client_script_passes(
+        &python,
+        "tt_client_flow.py",
+        &[&server.base_url, field(&created, "secret")],
     );
-    assert!(stdout.contains("all steps passed"), "{stdout}");
-    eprintln!("{stdout}");
+}
+
+#[test]
+fn official_python_client_shares_twins_and_ledger_entries_between_shop_and_courier() {
+    let python = ensure_virtualenv();
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&Backend::Sqlite(dir.path().join("data")), &[]);
+    let shop = create_account(&server, "Shop");
+    let courier = create_account(&server, "Courier");
+
+    assert_client_script_passes(
+        &python,
+        "tt_client_objects.py",
+        &[
+            &server.base_url,
+            field(&shop, "secret"),
+            field(&shop, "account"),
+            field(&courier, "secret"),
+            field(&courier, "account"),
+            field(&courier, "user"),
+        ],
+    );
 }

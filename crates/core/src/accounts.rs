@@ -21,12 +21,21 @@ const MAX_ACCOUNT_NAME_CHARS: usize = 64;
 pub const MAX_ACCOUNT_PAGE: u32 = 1000;
 
 /// A freshly created account with its first user's secret, which is shown only this once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreatedAccount {
     /// The stored account, role, user and secret metadata.
     pub bootstrap: AccountBootstrap,
     /// The admin user's secret in plain text; never stored, never shown again.
     pub secret: String,
+}
+
+impl std::fmt::Debug for CreatedAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret never appears in debug output.
+        f.debug_struct("CreatedAccount")
+            .field("account", &self.bootstrap.account.id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One page of accounts and the cursor for the next one.

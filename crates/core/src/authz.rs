@@ -113,29 +113,68 @@ pub(crate) fn twin_visible(
     }
 }
 
-/// Whether the caller may see an entry of a ledger on a twin it already may see (spec §2.18):
-/// the role's `entry_rule` must allow it (a null rule allows the caller's own entries only)
-/// and, for another account's ledger, the entry's own `visibility` rule must be true (null is
-/// private). Rules that fail to evaluate deny (fail closed).
-pub(crate) fn entry_visible(
-    context: &crate::rule_context::EntryRuleContext<'_>,
+/// The names of the entries of `ledger` the caller may see, on a twin it already may see
+/// (spec §2.18). Decided in two steps:
+///
+/// 1. On another account's ledger, the entry's own `visibility` rule (written by the ledger's
+///    owner, who may consult the whole ledger as `LEDGER`) must be true; null is private.
+/// 2. The caller's role `entry_rule` must be true; a null rule allows only the caller's own
+///    entries. On another account's ledger this rule sees `LEDGER` restricted to the entries
+///    that passed step 1: the reader writes its own role rules, so it must not be able to
+///    probe private values through them.
+///
+/// Rules that fail to evaluate deny (fail closed).
+pub(crate) fn visible_entry_names(
+    principal: &Principal,
+    twin: &steward_domain::Twin,
+    ledger: &steward_domain::Ledger,
     rules: &crate::rule_cache::RuleCache,
-) -> bool {
-    let own = context.ledger.account == context.principal.account;
-    let allowed_by_role = match &context.principal.role.rules.entry_rule {
-        None => own,
-        Some(text) => rules.get(text).is_some_and(|rule| rule.matches(context)),
+    now: steward_domain::Timestamp,
+) -> std::collections::BTreeSet<String> {
+    use std::cell::OnceCell;
+
+    use crate::rule_context::EntryRuleContext;
+
+    let own = ledger.account == principal.account;
+    let holds = |text: &str,
+                 scope: &steward_domain::Ledger,
+                 values: &OnceCell<steward_rules::Value>,
+                 name: &str| {
+        let context = EntryRuleContext {
+            principal,
+            twin,
+            ledger: scope,
+            ledger_values: values,
+            entry_name: name,
+            entry: scope.entries.get(name),
+            now,
+        };
+        rules.get(text).is_some_and(|rule| rule.matches(&context))
     };
-    if !allowed_by_role {
-        return false;
-    }
-    if own {
-        return true;
-    }
-    match context.entry.and_then(|entry| entry.visibility.as_deref()) {
-        None => false,
-        Some(text) => rules.get(text).is_some_and(|rule| rule.matches(context)),
-    }
+
+    let owner_values = OnceCell::new();
+    let scope = if own {
+        ledger.clone()
+    } else {
+        let mut shared = ledger.clone();
+        shared.entries.retain(|name, entry| {
+            entry
+                .visibility
+                .as_deref()
+                .is_some_and(|text| holds(text, ledger, &owner_values, name))
+        });
+        shared
+    };
+    let scope_values = OnceCell::new();
+    scope
+        .entries
+        .keys()
+        .filter(|name| match &principal.role.rules.entry_rule {
+            None => own,
+            Some(text) => holds(text, &scope, &scope_values, name),
+        })
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

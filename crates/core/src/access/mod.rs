@@ -37,14 +37,14 @@ pub struct RolePatch {
 }
 
 /// A new PIN; shown once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct CreatedPin {
     /// Six upper-case letters and digits.
     pub pin: String,
 }
 
 /// A secret created by redeeming a PIN; `plaintext` is shown once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IssuedSecret {
     /// The stored metadata.
     pub secret: Secret,
@@ -64,7 +64,7 @@ pub struct TokenRequest {
 }
 
 /// A minted token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct CreatedToken {
     /// The token string.
     pub token: String,
@@ -73,3 +73,18 @@ pub struct CreatedToken {
     /// Its expiry; `None` = never (bounded by the secret).
     pub validity_ts: Option<Timestamp>,
 }
+
+/// Debug output never shows credentials, in case a value is ever logged.
+macro_rules! redacted_debug {
+    ($type:ty, $name:literal) => {
+        impl std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!($name, " { .. }"))
+            }
+        }
+    };
+}
+
+redacted_debug!(CreatedPin, "CreatedPin");
+redacted_debug!(IssuedSecret, "IssuedSecret");
+redacted_debug!(CreatedToken, "CreatedToken");

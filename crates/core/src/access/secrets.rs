@@ -33,6 +33,8 @@ impl Steward {
         authorize_operation(principal, "create_user_secret_pin")?;
         let now = self.clock.now();
         ensure_future("validity_ts", secret_validity_ts, now)?;
+        let target = self.store.get_user(principal.account, user).await?;
+        self.ensure_user_within_reach(principal, &target).await?;
         let lifetime_millis =
             i64::try_from(self.settings.pin_lifetime_seconds.saturating_mul(1000))
                 .unwrap_or(i64::MAX);
@@ -65,10 +67,12 @@ impl Steward {
                 .saturating_mul(1000),
         )
         .unwrap_or(i64::MAX);
-        if let Err(retry_after_seconds) =
-            self.pin_limiter
-                .check(account, now, self.settings.pin_max_failures, window_millis)
-        {
+        if let Err(retry_after_seconds) = self.pin_limiter.begin_attempt(
+            account,
+            now,
+            self.settings.pin_max_failures,
+            window_millis,
+        ) {
             return Err(Error::too_many_requests(
                 "too many failed pin attempts for this account",
                 retry_after_seconds,
@@ -86,13 +90,11 @@ impl Steward {
             .await
         {
             Ok(secret) => {
+                self.pin_limiter.forgive_attempt(account, now);
                 self.credentials_changed();
                 Ok(IssuedSecret { secret, plaintext })
             }
-            Err(StoreError::NotFound(_)) => {
-                self.pin_limiter.record_failure(account, now);
-                Err(Error::not_found("pin"))
-            }
+            Err(StoreError::NotFound(_)) => Err(Error::not_found("pin")),
             Err(other) => Err(other.into()),
         }
     }
@@ -117,6 +119,8 @@ impl Steward {
         authorize_operation(principal, "update_user_secret")?;
         let now = self.clock.now();
         ensure_future("validity_ts", validity_ts, now)?;
+        let target = self.store.get_user(principal.account, user).await?;
+        self.ensure_user_within_reach(principal, &target).await?;
         let mut secret = self.store.get_secret(principal.account, user).await?;
         secret.validity_ts = validity_ts;
         secret.updated_ts = now;
@@ -132,6 +136,8 @@ impl Steward {
         user: UserId,
     ) -> Result<Secret, Error> {
         authorize_operation(principal, "delete_user_secret")?;
+        let target = self.store.get_user(principal.account, user).await?;
+        self.ensure_user_within_reach(principal, &target).await?;
         let secret = self.store.get_secret(principal.account, user).await?;
         self.store.delete_secret(principal.account, user).await?;
         self.credentials_changed();

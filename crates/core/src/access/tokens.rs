@@ -46,6 +46,29 @@ impl Steward {
         if request.validity_ts.is_some_and(|at| at <= now) {
             return Err(Error::request_format("`validity_ts` must be in the future"));
         }
+        // A token can only hand on what it holds: no option it lacks, and its own signed
+        // dictionary unchanged (otherwise a child could rewrite the claims rules rely on).
+        let mut secret_dict = request.secret_dict;
+        if let AuthMethod::Token {
+            options,
+            secret_dict: parent_dict,
+            ..
+        } = &principal.auth
+        {
+            if (can_create && !options.create) || (can_refresh && !options.refresh) {
+                return Err(Error::new(
+                    ErrorCode::AccessForbidden,
+                    "a token cannot grant options it does not have",
+                ));
+            }
+            if !secret_dict.is_empty() && secret_dict != *parent_dict {
+                return Err(Error::new(
+                    ErrorCode::AccessForbidden,
+                    "a token cannot change the `secret_dict` it was issued with",
+                ));
+            }
+            secret_dict = parent_dict.clone();
+        }
         let claims = TokenClaims {
             account: principal.account,
             user: principal.user.id,
@@ -53,7 +76,7 @@ impl Steward {
             secret_created_millis: principal.secret.created_ts.as_millis(),
             can_create,
             can_refresh,
-            secret_dict: request.secret_dict,
+            secret_dict,
             expires_millis: bounded_expiry(principal, request.validity_ts).map(|at| at.as_millis()),
         };
         Ok(self.issue(claims))
@@ -85,9 +108,17 @@ impl Steward {
             ));
         }
         let now = self.clock.now();
-        if validity_ts.is_some_and(|at| at <= now) {
+        // A refresh must say how long: an open-ended refresh would turn a short-lived token
+        // into a permanent one.
+        let Some(validity_ts) = validity_ts else {
+            return Err(Error::request_format(
+                "`validity_ts` is required to refresh a token",
+            ));
+        };
+        if validity_ts <= now {
             return Err(Error::request_format("`validity_ts` must be in the future"));
         }
+        let validity_ts = Some(validity_ts);
         // A refresh extends the token, so it is bounded by the secret only.
         let expires = [validity_ts, principal.secret.validity_ts]
             .into_iter()

@@ -98,6 +98,7 @@ impl Steward {
             validate::description_keys("description", description)?;
         }
         let mut stored = self.store.get_user(principal.account, user).await?;
+        self.ensure_user_within_reach(principal, &stored).await?;
         if let Some(role) = patch.role {
             if role != stored.role {
                 self.ensure_role_assignable(principal, role).await?;
@@ -123,9 +124,25 @@ impl Steward {
     pub async fn delete_user(&self, principal: &Principal, user: UserId) -> Result<User, Error> {
         authorize_operation(principal, "delete_user")?;
         let stored = self.store.get_user(principal.account, user).await?;
+        self.ensure_user_within_reach(principal, &stored).await?;
         self.store.delete_user(principal.account, user).await?;
         self.credentials_changed();
         Ok(stored)
+    }
+
+    /// Acting on another user (changing, deleting, or handing out or revoking its secret) is
+    /// allowed only if that user's role allows nothing beyond the caller's own: otherwise a
+    /// weaker user could take over or lock out a stronger one.
+    pub(crate) async fn ensure_user_within_reach(
+        &self,
+        principal: &Principal,
+        target: &User,
+    ) -> Result<(), Error> {
+        if target.id == principal.user.id {
+            return Ok(());
+        }
+        let role = self.store.get_role(principal.account, target.role).await?;
+        ensure_no_escalation(principal, &role.statement)
     }
 
     /// A role may be given to a user only if it exists in the caller's account and allows

@@ -6,14 +6,12 @@ mod write;
 
 pub use write::Conditions;
 
-use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use steward_domain::{AccountId, Entry, Ledger, Timestamp, Twin, TwinId};
 
-use crate::authz::{authorize_operation, entry_visible};
-use crate::rule_context::EntryRuleContext;
+use crate::authz::{authorize_operation, visible_entry_names};
 use crate::{Error, Principal, Steward};
 
 pub use input::EntryInput;
@@ -140,26 +138,12 @@ impl Steward {
             .get_ledger(twin.id, account)
             .await?
             .unwrap_or_else(|| empty_ledger(twin.id, account, now));
-        let ledger_values = OnceCell::new();
+        let visible = visible_entry_names(principal, &twin, &ledger, &self.rule_cache, now);
         let entries = ledger
             .entries
-            .iter()
-            .filter(|(name, _)| names.is_none_or(|wanted| wanted.iter().any(|w| w == *name)))
-            .filter(|(name, entry)| {
-                entry_visible(
-                    &EntryRuleContext {
-                        principal,
-                        twin: &twin,
-                        ledger: &ledger,
-                        ledger_values: &ledger_values,
-                        entry_name: name,
-                        entry: Some(entry),
-                        now,
-                    },
-                    &self.rule_cache,
-                )
-            })
-            .map(|(name, entry)| (name.clone(), entry.clone()))
+            .into_iter()
+            .filter(|(name, _)| visible.contains(name))
+            .filter(|(name, _)| names.is_none_or(|wanted| wanted.iter().any(|w| w == name)))
             .collect();
         Ok(LedgerView {
             account,

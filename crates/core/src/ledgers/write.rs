@@ -35,6 +35,7 @@ impl Steward {
         entries: BTreeMap<String, EntryInput>,
         conditions: Conditions,
     ) -> Result<LedgerView, Error> {
+        authorize_operation(principal, "add_twin_ledger_entry")?;
         for (name, input) in &entries {
             input.validate(name)?;
         }
@@ -72,6 +73,7 @@ impl Steward {
         entries: BTreeMap<String, EntryInput>,
         conditions: Conditions,
     ) -> Result<LedgerView, Error> {
+        authorize_operation(principal, "update_twin_ledger_entry")?;
         for (name, input) in &entries {
             input.validate(name)?;
         }
@@ -106,6 +108,7 @@ impl Steward {
         values: BTreeMap<String, Value>,
         conditions: Conditions,
     ) -> Result<LedgerView, Error> {
+        authorize_operation(principal, "update_twin_ledger_entry_value")?;
         let entries = values
             .into_iter()
             .map(|(name, value)| {
@@ -148,6 +151,7 @@ impl Steward {
         names: Vec<String>,
         conditions: Conditions,
     ) -> Result<LedgerView, Error> {
+        authorize_operation(principal, "delete_twin_ledger_entry")?;
         if names.is_empty() {
             return Err(Error::request_format(
                 "`entries` must name the entries to delete",

@@ -179,7 +179,8 @@ impl From<Secret> for SecretBody {
 }
 
 /// `POST /secrets/{account}/{pin}`: the new secret, shown once.
-#[derive(Debug, Serialize, ToSchema)]
+// No `Debug`: the body carries a credential that must never reach a log.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct IssuedSecretBody {
     account: String,
     user: String,
@@ -203,7 +204,8 @@ impl From<steward_core::IssuedSecret> for IssuedSecretBody {
 }
 
 /// A minted token.
-#[derive(Debug, Serialize, ToSchema)]
+// No `Debug`: the body carries a credential that must never reach a log.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct TokenBody {
     token: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -293,8 +293,13 @@ pub(crate) async fn get_ledger(
         .steward
         .get_ledger_entries(&principal, twin, selector, query.entries.as_deref())
         .await?;
+    // The switches concern the caller's own ledger; another account's entries are shown only
+    // when visible anyway (spec §5.7).
+    let own = view.own;
     view.entries.retain(|_, entry| {
-        if entry.visibility.is_some() {
+        if !own {
+            true
+        } else if entry.visibility.is_some() {
             query.show_public
         } else {
             query.show_private

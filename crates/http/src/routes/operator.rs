@@ -20,7 +20,8 @@ pub(crate) struct CreateAccountRequest {
 }
 
 /// A new account and its first user's secret. The secret is shown only in this response.
-#[derive(Debug, Serialize, ToSchema)]
+// No `Debug`: the body carries a credential that must never reach a log.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct CreatedAccountResponse {
     /// The account's uuid.
     account: String,

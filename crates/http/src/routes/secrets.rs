@@ -20,7 +20,8 @@ pub(crate) struct ValidityBody {
 }
 
 /// `POST /users/{user}/secrets`.
-#[derive(Debug, Serialize, ToSchema)]
+// No `Debug`: the body carries a credential that must never reach a log.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct PinBody {
     pin: String,
 }

@@ -36,6 +36,7 @@ mod errors;
 mod isolation;
 mod ledgers;
 mod operator;
+mod security;
 mod system;
 mod twins;
 

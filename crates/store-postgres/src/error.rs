@@ -75,7 +75,4 @@ fn is_transient(sqlstate: &str) -> bool {
         || sqlstate == "40P01"
 }
 
-/// A stored value that does not decode: the database was changed behind the store's back.
-pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("stored {what} does not decode: {detail}"))
-}
+pub(crate) use steward_store::columns::corrupt;

@@ -2,8 +2,6 @@
 //! JSON lives in TEXT columns, not JSONB (see migrations 0003 and 0004), so it reads back
 //! exactly as written and no JSON feature of the driver is needed.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::{Map, Value};
 use steward_domain::{
     Account, AccountId, AccountStatus, Ledger, Role, RoleId, Secret, Termination, Timestamp, Twin,
@@ -13,6 +11,8 @@ use steward_store::StoreError;
 use uuid::Uuid;
 
 use crate::error::corrupt;
+use steward_store::columns::{decode_json, decode_optional_json};
+pub(crate) use steward_store::columns::{encode_json, encode_optional_json};
 
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct AccountRow {
@@ -211,23 +211,4 @@ impl TryFrom<LedgerRow> for Ledger {
             updated_ts: Timestamp::from_millis(row.updated_ts),
         })
     }
-}
-
-/// Serializes a value for a JSON text column.
-pub(crate) fn encode_json(value: &impl Serialize) -> Result<String, StoreError> {
-    serde_json::to_string(value)
-        .map_err(|error| StoreError::Backend(format!("cannot encode json: {error}")))
-}
-
-/// Serializes an optional value; `None` stays SQL NULL.
-pub(crate) fn encode_optional_json(value: Option<&Value>) -> Result<Option<String>, StoreError> {
-    value.map(encode_json).transpose()
-}
-
-fn decode_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|error| corrupt(what, error))
-}
-
-fn decode_optional_json(text: Option<String>, what: &str) -> Result<Option<Value>, StoreError> {
-    text.map(|text| decode_json(&text, what)).transpose()
 }

@@ -68,7 +68,4 @@ pub(crate) fn map_violation(
     }
 }
 
-/// A stored value that does not decode: the file was changed behind the store's back.
-pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("stored {what} does not decode: {detail}"))
-}
+pub(crate) use steward_store::columns::corrupt;

@@ -7,6 +7,8 @@
 //!
 //! This crate must not depend on SQL drivers, HTTP or the async runtime.
 
+pub mod columns;
+
 use async_trait::async_trait;
 use serde_json::Map;
 use serde_json::Value;

@@ -1,8 +1,11 @@
 //! Compatibility with the official Trusted Twin Python client (`trustedtwin`, pinned in
 //! `tests/python/requirements.txt`): the client, installed into a virtualenv under the target
 //! directory, drives the real `steward serve` binary through two flows: accounts, users, roles,
-//! the PIN → secret flow and tokens (`tests/python/tt_client_flow.py`), and twins and ledgers
-//! shared between a shop and a courier (`tests/python/tt_client_objects.py`).
+//! the PIN → secret flow and tokens (`tests/python/tt_client_flow.py`), and the shop/courier
+//! story: twins and ledgers (`tt_client_objects.py`), identities and resolution
+//! (`tt_client_identities.py`), stickers (`tt_client_stickers.py`), and history and references
+//! (`tt_client_history.py`). Every script runs on SQLite and, when `STEWARD_TEST_POSTGRES_URL`
+//! is set, on PostgreSQL.
 //!
 //! Python 3 with `venv` and a reachable package index are required: a missing interpreter or a
 //! failed install fails the test, it never skips. `STEWARD_TEST_PYTHON` names another interpreter
@@ -194,40 +197,74 @@ fn field<'a>(created: &'a Value, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("the created account should have `{key}`: {created}"))
 }
 
+/// Runs `case` on SQLite, and on PostgreSQL when `STEWARD_TEST_POSTGRES_URL` is set (as in
+/// CI); without it the PostgreSQL run says it was skipped.
+fn on_each_backend(case: impl Fn(&Server)) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&Backend::Sqlite(dir.path().join("data")), &[]);
+    case(&server);
+    drop(server);
+    match support::PostgresDatabase::create() {
+        Some(database) => {
+            let server = Server::start(&Backend::Postgres(database.url.clone()), &[]);
+            case(&server);
+            drop(server);
+        }
+        None => eprintln!("postgres run skipped: STEWARD_TEST_POSTGRES_URL is not set"),
+    }
+}
+
+/// Runs a script of the shop/courier story with its standard arguments: base URL, the shop's
+/// secret and account, the courier's secret, account and user.
+fn shop_and_courier_script_passes(script: &str) {
+    let python = ensure_virtualenv();
+    on_each_backend(|server| {
+        let shop = create_account(server, "Shop");
+        let courier = create_account(server, "Courier");
+        assert_client_script_passes(
+            &python,
+            script,
+            &[
+                &server.base_url,
+                field(&shop, "secret"),
+                field(&shop, "account"),
+                field(&courier, "secret"),
+                field(&courier, "account"),
+                field(&courier, "user"),
+            ],
+        );
+    });
+}
+
 #[test]
 fn official_python_client_drives_users_roles_secrets_and_tokens() {
     let python = ensure_virtualenv();
-
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&Backend::Sqlite(dir.path().join("data")), &[]);
-    let created = create_account(&server, "Python client");
-
-    assert_client_script_passes(
-        &python,
-        "tt_client_flow.py",
-        &[&server.base_url, field(&created, "secret")],
-    );
+    on_each_backend(|server| {
+        let created = create_account(server, "Python client");
+        assert_client_script_passes(
+            &python,
+            "tt_client_flow.py",
+            &[&server.base_url, field(&created, "secret")],
+        );
+    });
 }
 
 #[test]
 fn official_python_client_shares_twins_and_ledger_entries_between_shop_and_courier() {
-    let python = ensure_virtualenv();
+    shop_and_courier_script_passes("tt_client_objects.py");
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&Backend::Sqlite(dir.path().join("data")), &[]);
-    let shop = create_account(&server, "Shop");
-    let courier = create_account(&server, "Courier");
+#[test]
+fn official_python_client_attaches_and_resolves_identities() {
+    shop_and_courier_script_passes("tt_client_identities.py");
+}
 
-    assert_client_script_passes(
-        &python,
-        "tt_client_objects.py",
-        &[
-            &server.base_url,
-            field(&shop, "secret"),
-            field(&shop, "account"),
-            field(&courier, "secret"),
-            field(&courier, "account"),
-            field(&courier, "user"),
-        ],
-    );
+#[test]
+fn official_python_client_puts_lists_and_removes_stickers() {
+    shop_and_courier_script_passes("tt_client_stickers.py");
+}
+
+#[test]
+fn official_python_client_reads_history_and_references() {
+    shop_and_courier_script_passes("tt_client_history.py");
 }

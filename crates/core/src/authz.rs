@@ -1,6 +1,8 @@
 //! Access decisions, in one place. Handlers never decide access: every service method asks
 //! [`authorize_operation`] first, before it loads any resource.
 
+pub(crate) mod identities;
+
 use std::collections::BTreeSet;
 
 use steward_domain::{RoleStatement, StatementEffect};

@@ -6,8 +6,11 @@
 
 mod clock;
 mod entities;
+mod history;
+mod identities;
 mod ids;
 mod ledgers;
+mod stickers;
 mod time;
 mod twins;
 
@@ -16,7 +19,12 @@ pub use entities::{
     Account, AccountBootstrap, AccountStatus, NewSecret, Role, RoleRules, RoleStatement, Secret,
     SecretPin, StatementEffect, User,
 };
+pub use history::{
+    HistoryAppend, HistoryRecord, HistoryWrite, RetentionPeriod, MAX_HISTORY_RECORDS,
+};
+pub use identities::Identity;
 pub use ids::{AccountId, IdParseError, RoleId, TwinId, UserId};
 pub use ledgers::{Entry, EntryContent, Ledger};
+pub use stickers::Sticker;
 pub use time::Timestamp;
 pub use twins::{Termination, Twin, TwinStatus};

@@ -5,7 +5,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{account, ledgers, operator, roles, secrets, system, tokens, twins, users};
+use crate::routes::{
+    account, identities, ledgers, operator, roles, secrets, stickers, system, tokens, twins, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -100,6 +102,8 @@ pub fn openapi_document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let mut document = ApiDoc::openapi();
+        document.merge(identities::IdentitiesApi::openapi());
+        document.merge(stickers::StickersApi::openapi());
         // The crate version would make the committed copy change on every release bump.
         document.info.version = "3.18.0-steward".to_owned();
         serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_owned()) + "\n"

@@ -106,6 +106,12 @@ macro_rules! conformance_tests {
                 setting_put_if_absent_keeps_first_value,
                 concurrent_setting_puts_agree_on_one_value,
                 ping_answers_and_backend_is_named,
+                // ---- history (cases/history.rs) ----
+                // ---- end history ----
+                // ---- identities (cases/identities.rs) ----
+                // ---- end identities ----
+                // ---- stickers (cases/stickers.rs) ----
+                // ---- end stickers ----
             ]
         );
     };

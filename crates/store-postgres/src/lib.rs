@@ -9,10 +9,13 @@
 mod access;
 mod accounts;
 mod error;
+mod history;
+mod identities;
 mod ledgers;
 mod pins;
 mod rows;
 mod secrets;
+mod stickers;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod twins;
@@ -23,10 +26,14 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, Ledger, NewSecret, Role, RoleId, Secret,
-    SecretPin, Timestamp, Twin, TwinId, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, HistoryRecord, HistoryWrite, Identity,
+    Ledger, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp, Twin, TwinId, User,
+    UserId,
 };
-use steward_store::{PageRequest, Store, StoreError, TerminationOutcome};
+use steward_store::{
+    HistoryQuery, PageRequest, StickerQuery, Store, StoreError, TerminationOutcome,
+};
+use uuid::Uuid;
 
 use crate::error::database_error;
 
@@ -267,9 +274,112 @@ impl Store for PostgresStore {
         account: AccountId,
         ledger: &Ledger,
         expected_version: Option<u64>,
+        history: &HistoryWrite,
     ) -> Result<(), StoreError> {
-        self.save_ledger_row(account, ledger, expected_version)
+        self.save_ledger_row(account, ledger, expected_version, history)
             .await
+    }
+
+    async fn get_history(
+        &self,
+        twin: TwinId,
+        account: AccountId,
+        query: &HistoryQuery,
+    ) -> Result<std::collections::BTreeMap<String, Vec<HistoryRecord>>, StoreError> {
+        self.get_history_rows(twin, account, query).await
+    }
+
+    async fn prune_history(&self, now: Timestamp, limit: u32) -> Result<u64, StoreError> {
+        self.prune_history_rows(now, limit).await
+    }
+
+    async fn create_identities(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        identities: &[Identity],
+    ) -> Result<Vec<bool>, StoreError> {
+        self.insert_identity_rows(account, twin, identities).await
+    }
+
+    async fn get_identity(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        identity: &str,
+    ) -> Result<Identity, StoreError> {
+        self.get_identity_row(account, twin, identity).await
+    }
+
+    async fn list_twin_identities(&self, twin: TwinId) -> Result<Vec<Identity>, StoreError> {
+        self.list_twin_identity_rows(twin).await
+    }
+
+    async fn update_identity(
+        &self,
+        account: AccountId,
+        identity: &Identity,
+    ) -> Result<(), StoreError> {
+        self.update_identity_row(account, identity).await
+    }
+
+    async fn delete_identity(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        identity: &str,
+    ) -> Result<Identity, StoreError> {
+        self.delete_identity_row(account, twin, identity).await
+    }
+
+    async fn find_identities(
+        &self,
+        identity: &str,
+        accounts: Option<&[AccountId]>,
+        limit: u32,
+    ) -> Result<Vec<Identity>, StoreError> {
+        self.find_identity_rows(identity, accounts, limit).await
+    }
+
+    async fn put_sticker(
+        &self,
+        account: AccountId,
+        sticker: &Sticker,
+    ) -> Result<Option<Sticker>, StoreError> {
+        self.put_sticker_row(account, sticker).await
+    }
+
+    async fn get_sticker(
+        &self,
+        twin: TwinId,
+        account: AccountId,
+        color: &str,
+    ) -> Result<Sticker, StoreError> {
+        self.get_sticker_row(twin, account, color).await
+    }
+
+    async fn list_stickers(&self, query: &StickerQuery) -> Result<Vec<Sticker>, StoreError> {
+        self.list_sticker_rows(query).await
+    }
+
+    async fn remove_sticker(
+        &self,
+        twin: TwinId,
+        account: AccountId,
+        color: &str,
+        recipients: &[Uuid],
+        now: Timestamp,
+    ) -> Result<Sticker, StoreError> {
+        self.remove_sticker_row(twin, account, color, recipients, now)
+            .await
+    }
+
+    async fn remove_expired_stickers(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Sticker>, StoreError> {
+        self.remove_expired_sticker_rows(now, limit).await
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

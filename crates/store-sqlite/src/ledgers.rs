@@ -50,6 +50,7 @@ impl SqliteStore {
         account: AccountId,
         ledger: &Ledger,
         expected_version: Option<u64>,
+        _history: &steward_domain::HistoryWrite,
     ) -> Result<(), StoreError> {
         ensure_ledger_of(account, ledger)?;
         let entries = encode_json(&ledger.entries)?;

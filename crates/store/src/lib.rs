@@ -13,9 +13,11 @@ use async_trait::async_trait;
 use serde_json::Map;
 use serde_json::Value;
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, Ledger, NewSecret, Role, RoleId, Secret,
-    SecretPin, Timestamp, Twin, TwinId, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, HistoryRecord, HistoryWrite, Identity,
+    Ledger, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp, Twin, TwinId, User,
+    UserId,
 };
+use uuid::Uuid;
 
 /// What kind of stored thing an error is about; used in messages and for error mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,10 @@ pub enum Entity {
     Twin,
     /// A ledger.
     Ledger,
+    /// An identity of a twin.
+    Identity,
+    /// A sticker.
+    Sticker,
 }
 
 impl Entity {
@@ -50,6 +56,8 @@ impl Entity {
             Self::Pin => "pin",
             Self::Twin => "twin",
             Self::Ledger => "ledger",
+            Self::Identity => "identity",
+            Self::Sticker => "sticker",
         }
     }
 }
@@ -105,6 +113,47 @@ pub enum TerminationOutcome {
     Terminated(Twin),
     /// The twin was already terminated; nothing changed.
     AlreadyTerminated(Twin),
+}
+
+/// Which history records of one ledger to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryQuery {
+    /// The entries to read; records of other entries are not returned.
+    pub entries: Vec<String>,
+    /// Only records with `ts >= ge`.
+    pub ge: Option<Timestamp>,
+    /// Only records with `ts <= le`.
+    pub le: Option<Timestamp>,
+    /// At most this many records per entry, newest first.
+    pub limit: u32,
+    /// Records that expired at or before this time are never returned, pruned or not.
+    pub now: Timestamp,
+}
+
+/// Which stickers to list (`GET /stickers`, `GET /twins/{twin}/stickers`). Only stickers one
+/// of whose recipients is in `recipients` are ever returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StickerQuery {
+    /// The caller's user, role and account ids: a sticker is listed only when one of them is
+    /// among its recipients.
+    pub recipients: Vec<Uuid>,
+    /// Only stickers put by these accounts; `None` = any account.
+    pub creators: Option<Vec<AccountId>>,
+    /// Only stickers on this twin.
+    pub twin: Option<TwinId>,
+    /// Only stickers of this colour.
+    pub color: Option<String>,
+    /// Only stickers with `created_ts >= ge`.
+    pub ge: Option<Timestamp>,
+    /// Only stickers with `created_ts <= le`.
+    pub le: Option<Timestamp>,
+    /// Stickers that expired at or before this time are not listed, removed yet or not.
+    pub now: Timestamp,
+    /// Skip this many matching stickers.
+    pub offset: u32,
+    /// At most this many stickers. Order: newest first by (`created_ts`, `account`, `twin`,
+    /// `color`), all descending.
+    pub limit: u32,
 }
 
 /// The whole storage contract. Object safe, so the server can choose a backend at run time.
@@ -283,12 +332,126 @@ pub trait Store: Send + Sync + 'static {
     /// read: with `expected_version` `None` the ledger must not exist yet; with `Some(v)` the
     /// stored version must still be `v`. `ledger.version` is the new version. Otherwise
     /// [`StoreError::Conflict`] and nothing changes. `NotFound(Twin)` for a missing twin.
+    /// `history` is applied in the same transaction: purges, then retention changes, then
+    /// appends, then trimming each appended entry to its newest
+    /// [`steward_domain::MAX_HISTORY_RECORDS`] records.
     async fn save_ledger(
         &self,
         account: AccountId,
         ledger: &Ledger,
         expected_version: Option<u64>,
+        history: &HistoryWrite,
     ) -> Result<(), StoreError>;
+
+    // ---- history --------------------------------------------------------------------------
+
+    /// Reads history records of the ledger of `account` on `twin`, per entry newest first.
+    /// Entries without records are absent from the answer.
+    async fn get_history(
+        &self,
+        twin: TwinId,
+        account: AccountId,
+        query: &HistoryQuery,
+    ) -> Result<std::collections::BTreeMap<String, Vec<HistoryRecord>>, StoreError>;
+
+    /// Deletes history records that expired at or before `now`, at most `limit` of them;
+    /// returns how many (housekeeping; call again while it returns `limit`).
+    async fn prune_history(&self, now: Timestamp, limit: u32) -> Result<u64, StoreError>;
+
+    // ---- identities -----------------------------------------------------------------------
+    //
+    // Identities are readable by anyone the rules allow, like twins; changes are limited to the
+    // account that attached them.
+
+    /// Attaches identities of `account` (each `identity.account` must be `account`) to `twin`
+    /// in one transaction. Returns, per input in order, whether it was stored: `false` when
+    /// `account` already has that identity on the twin (the stored one is kept).
+    /// `NotFound(Twin)` for a missing twin, and then nothing is stored.
+    async fn create_identities(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        identities: &[Identity],
+    ) -> Result<Vec<bool>, StoreError>;
+
+    /// Loads an identity `account` attached to `twin`.
+    async fn get_identity(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        identity: &str,
+    ) -> Result<Identity, StoreError>;
+
+    /// Lists every identity attached to `twin` by any account, ordered by (account, identity).
+    async fn list_twin_identities(&self, twin: TwinId) -> Result<Vec<Identity>, StoreError>;
+
+    /// Replaces `validity_ts`, `visibility` and `updated_ts` of an identity of `account`
+    /// (matched by twin and identity string).
+    async fn update_identity(
+        &self,
+        account: AccountId,
+        identity: &Identity,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes an identity of `account` and returns it.
+    async fn delete_identity(
+        &self,
+        account: AccountId,
+        twin: TwinId,
+        identity: &str,
+    ) -> Result<Identity, StoreError>;
+
+    /// Finds identities equal to `identity` through the (identity, account, twin) index: of the
+    /// given accounts, or of every account with `None`. Ordered by (account, twin); at most
+    /// `limit`.
+    async fn find_identities(
+        &self,
+        identity: &str,
+        accounts: Option<&[AccountId]>,
+        limit: u32,
+    ) -> Result<Vec<Identity>, StoreError>;
+
+    // ---- stickers -------------------------------------------------------------------------
+
+    /// Puts a sticker of `account` (`sticker.account` must be `account`), replacing the
+    /// account's sticker of the same colour on the twin; returns the replaced one.
+    /// `NotFound(Twin)` for a missing twin.
+    async fn put_sticker(
+        &self,
+        account: AccountId,
+        sticker: &Sticker,
+    ) -> Result<Option<Sticker>, StoreError>;
+
+    /// Loads the sticker of `account` with `color` on `twin`, expired or not.
+    async fn get_sticker(
+        &self,
+        twin: TwinId,
+        account: AccountId,
+        color: &str,
+    ) -> Result<Sticker, StoreError>;
+
+    /// Lists stickers (see [`StickerQuery`]).
+    async fn list_stickers(&self, query: &StickerQuery) -> Result<Vec<Sticker>, StoreError>;
+
+    /// Removes the sticker of `account` with `color` on `twin` if one of `recipients` is among
+    /// its recipients and it has not expired at `now`, atomically: of concurrent removals
+    /// exactly one gets the sticker, the others `NotFound(Sticker)`.
+    async fn remove_sticker(
+        &self,
+        twin: TwinId,
+        account: AccountId,
+        color: &str,
+        recipients: &[Uuid],
+        now: Timestamp,
+    ) -> Result<Sticker, StoreError>;
+
+    /// Removes up to `limit` stickers whose `validity_ts <= now` and returns them; each expired
+    /// sticker is returned by exactly one call, even with several callers at once.
+    async fn remove_expired_stickers(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Sticker>, StoreError>;
 
     // ---- server settings ------------------------------------------------------------------
 

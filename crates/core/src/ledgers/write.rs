@@ -225,7 +225,7 @@ impl Steward {
             ledger.updated_ts = now;
             match self
                 .store
-                .save_ledger(account, &ledger, expected_version)
+                .save_ledger(account, &ledger, expected_version, &steward_domain::HistoryWrite::default())
                 .await
             {
                 Ok(()) => {

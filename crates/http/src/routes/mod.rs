@@ -3,10 +3,12 @@
 pub(crate) mod account;
 pub(crate) mod dto;
 pub(crate) mod fallback;
+pub(crate) mod identities;
 pub(crate) mod ledgers;
 pub(crate) mod operator;
 pub(crate) mod roles;
 pub(crate) mod secrets;
+pub(crate) mod stickers;
 pub(crate) mod system;
 pub(crate) mod tokens;
 pub(crate) mod twins;
@@ -88,6 +90,8 @@ pub(crate) fn routes() -> Router<AppState> {
                 .patch(roles::update_role)
                 .delete(roles::delete_role),
         )
+        .merge(identities::routes())
+        .merge(stickers::routes())
 }
 
 #[cfg(test)]

@@ -33,10 +33,12 @@ macro_rules! api_tests {
 mod access;
 mod authz_matrix;
 mod errors;
+mod identities;
 mod isolation;
 mod ledgers;
 mod operator;
 mod security;
+mod stickers;
 mod system;
 mod twins;
 

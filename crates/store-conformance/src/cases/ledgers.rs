@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use steward_domain::{AccountId, Entry, EntryContent, Ledger, TwinId};
+use steward_domain::{AccountId, Entry, EntryContent, HistoryWrite, Ledger, TwinId};
 use steward_store::{Entity, Store, StoreError};
 
 use super::{assert_conflict, assert_not_found, new_account};
@@ -86,7 +86,7 @@ pub async fn ledger_round_trip_keeps_entries_exactly(store: Arc<dyn Store>) {
         ..fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner))
     };
     store
-        .save_ledger(owner, &ledger, None)
+        .save_ledger(owner, &ledger, None, &HistoryWrite::default())
         .await
         .expect("create ledger");
 
@@ -111,7 +111,7 @@ pub async fn ledger_round_trip_keeps_entries_exactly(store: Arc<dyn Store>) {
     let reader = new_account(store.as_ref(), "Globex").await.account.id;
     let empty = fixtures::ledger(twin, reader, BTreeMap::new());
     store
-        .save_ledger(reader, &empty, None)
+        .save_ledger(reader, &empty, None, &HistoryWrite::default())
         .await
         .expect("create empty ledger");
     assert_eq!(stored_ledger(store.as_ref(), twin, reader).await, empty);
@@ -137,7 +137,7 @@ pub async fn creating_an_existing_ledger_conflicts_and_keeps_the_first(store: Ar
     let (twin, owner) = new_twin(store.as_ref()).await;
     let first = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     store
-        .save_ledger(owner, &first, None)
+        .save_ledger(owner, &first, None, &HistoryWrite::default())
         .await
         .expect("create ledger");
 
@@ -149,7 +149,7 @@ pub async fn creating_an_existing_ledger_conflicts_and_keeps_the_first(store: Ar
         ..fixtures::ledger(twin, owner, entries)
     };
     assert_conflict(
-        store.save_ledger(owner, &second, None).await,
+        store.save_ledger(owner, &second, None, &HistoryWrite::default()).await,
         Entity::Ledger,
     );
     assert_eq!(stored_ledger(store.as_ref(), twin, owner).await, first);
@@ -161,7 +161,7 @@ pub async fn ledger_update_with_current_version_is_stored(store: Arc<dyn Store>)
     let (twin, owner) = new_twin(store.as_ref()).await;
     let created = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     store
-        .save_ledger(owner, &created, None)
+        .save_ledger(owner, &created, None, &HistoryWrite::default())
         .await
         .expect("create ledger");
 
@@ -180,7 +180,7 @@ pub async fn ledger_update_with_current_version_is_stored(store: Arc<dyn Store>)
     changed.version = 2;
     changed.updated_ts = at(1_000);
     store
-        .save_ledger(owner, &changed, Some(1))
+        .save_ledger(owner, &changed, Some(1), &HistoryWrite::default())
         .await
         .expect("update with the current version");
     assert_eq!(stored_ledger(store.as_ref(), twin, owner).await, changed);
@@ -193,7 +193,7 @@ pub async fn ledger_update_with_current_version_is_stored(store: Arc<dyn Store>)
         ..changed.clone()
     };
     store
-        .save_ledger(owner, &rewritten, Some(2))
+        .save_ledger(owner, &rewritten, Some(2), &HistoryWrite::default())
         .await
         .expect("update with the current version");
     let stored = stored_ledger(store.as_ref(), twin, owner).await;
@@ -213,7 +213,7 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
     let (twin, owner) = new_twin(store.as_ref()).await;
     let created = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     store
-        .save_ledger(owner, &created, None)
+        .save_ledger(owner, &created, None, &HistoryWrite::default())
         .await
         .expect("create ledger");
     let current = Ledger {
@@ -222,7 +222,7 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
         ..created.clone()
     };
     store
-        .save_ledger(owner, &current, Some(1))
+        .save_ledger(owner, &current, Some(1), &HistoryWrite::default())
         .await
         .expect("update with the current version");
 
@@ -235,7 +235,7 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
     for expected_version in [1, 0, 3, 4, u64::from(u32::MAX)] {
         assert_conflict(
             store
-                .save_ledger(owner, &stale, Some(expected_version))
+                .save_ledger(owner, &stale, Some(expected_version), &HistoryWrite::default())
                 .await,
             Entity::Ledger,
         );
@@ -249,14 +249,14 @@ pub async fn updating_a_missing_ledger_conflicts(store: Arc<dyn Store>) {
     let (twin, owner) = new_twin(store.as_ref()).await;
     let ledger = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     assert_conflict(
-        store.save_ledger(owner, &ledger, Some(1)).await,
+        store.save_ledger(owner, &ledger, Some(1), &HistoryWrite::default()).await,
         Entity::Ledger,
     );
     assert_eq!(store.get_ledger(twin, owner).await.expect("get"), None);
 
     let nowhere = fixtures::ledger(TwinId::new_random(), owner, BTreeMap::new());
     assert_conflict(
-        store.save_ledger(owner, &nowhere, Some(1)).await,
+        store.save_ledger(owner, &nowhere, Some(1), &HistoryWrite::default()).await,
         Entity::Ledger,
     );
 }
@@ -271,7 +271,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
 
     let on_missing_twin = fixtures::ledger(missing_twin, owner, BTreeMap::new());
     assert_not_found(
-        store.save_ledger(owner, &on_missing_twin, None).await,
+        store.save_ledger(owner, &on_missing_twin, None, &HistoryWrite::default()).await,
         Entity::Twin,
     );
     assert_eq!(
@@ -282,7 +282,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
     let of_missing_account = fixtures::ledger(twin, missing_account, BTreeMap::new());
     assert_not_found(
         store
-            .save_ledger(missing_account, &of_missing_account, None)
+            .save_ledger(missing_account, &of_missing_account, None, &HistoryWrite::default())
             .await,
         Entity::Account,
     );
@@ -294,7 +294,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
     let both_missing = fixtures::ledger(missing_twin, missing_account, BTreeMap::new());
     assert_not_found(
         store
-            .save_ledger(missing_account, &both_missing, None)
+            .save_ledger(missing_account, &both_missing, None, &HistoryWrite::default())
             .await,
         Entity::Twin,
     );
@@ -302,7 +302,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
     let other = new_account(store.as_ref(), "Globex").await.account.id;
     let of_other = fixtures::ledger(twin, other, every_kind_of_entry(twin, other));
     for expected_version in [None, Some(1)] {
-        let result = store.save_ledger(owner, &of_other, expected_version).await;
+        let result = store.save_ledger(owner, &of_other, expected_version, &HistoryWrite::default()).await;
         assert!(
             matches!(result, Err(StoreError::Backend(_))),
             "a ledger of another account should be refused as a caller bug, got {result:?}"
@@ -315,7 +315,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
         version: u64::MAX,
         ..fixtures::ledger(twin, owner, BTreeMap::new())
     };
-    let result = store.save_ledger(owner, &beyond, None).await;
+    let result = store.save_ledger(owner, &beyond, None, &HistoryWrite::default()).await;
     assert!(
         matches!(result, Err(StoreError::Backend(_))),
         "a version past i64::MAX should be refused, got {result:?}"
@@ -324,7 +324,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
 
     let created = fixtures::ledger(twin, owner, BTreeMap::new());
     store
-        .save_ledger(owner, &created, None)
+        .save_ledger(owner, &created, None, &HistoryWrite::default())
         .await
         .expect("create ledger");
     let result = store
@@ -335,6 +335,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
                 ..created.clone()
             },
             Some(u64::MAX),
+            &HistoryWrite::default(),
         )
         .await;
     assert!(
@@ -356,7 +357,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
     entries_of_a.insert("only_a".to_owned(), fixtures::entry(json!(1)));
     let ledger_of_a = fixtures::ledger(twin, a, entries_of_a);
     store
-        .save_ledger(a, &ledger_of_a, None)
+        .save_ledger(a, &ledger_of_a, None, &HistoryWrite::default())
         .await
         .expect("create a's ledger");
     assert_eq!(store.get_ledger(twin, b).await.expect("get"), None);
@@ -370,7 +371,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
         ..fixtures::ledger(twin, b, entries_of_b)
     };
     store
-        .save_ledger(b, &ledger_of_b, None)
+        .save_ledger(b, &ledger_of_b, None, &HistoryWrite::default())
         .await
         .expect("create b's ledger alongside a's");
     assert_eq!(stored_ledger(store.as_ref(), twin, a).await, ledger_of_a);
@@ -384,7 +385,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
         ..ledger_of_b.clone()
     };
     store
-        .save_ledger(b, &updated_b, Some(1))
+        .save_ledger(b, &updated_b, Some(1), &HistoryWrite::default())
         .await
         .expect("update b's ledger");
     assert_eq!(stored_ledger(store.as_ref(), twin, a).await, ledger_of_a);
@@ -397,7 +398,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
         ..ledger_of_a.clone()
     };
     store
-        .save_ledger(a, &updated_a, Some(1))
+        .save_ledger(a, &updated_a, Some(1), &HistoryWrite::default())
         .await
         .expect("update a's ledger");
     assert_eq!(stored_ledger(store.as_ref(), twin, a).await, updated_a);
@@ -451,7 +452,7 @@ async fn race(
             ..fixtures::ledger(twin, account, entries)
         };
         racers.push(tokio::spawn(async move {
-            let outcome = store.save_ledger(account, &ledger, expected_version).await;
+            let outcome = store.save_ledger(account, &ledger, expected_version, &HistoryWrite::default()).await;
             (ledger, outcome)
         }));
     }

@@ -3,12 +3,15 @@
 
 mod accounts;
 mod exact_json;
+mod history;
+mod identities;
 mod isolation;
 mod ledgers;
 mod pins;
 mod roles;
 mod secrets;
 mod settings;
+mod stickers;
 mod twins;
 mod users;
 
@@ -19,12 +22,15 @@ use steward_store::{Entity, Store, StoreError};
 
 pub use accounts::*;
 pub use exact_json::*;
+pub use history::*;
+pub use identities::*;
 pub use isolation::*;
 pub use ledgers::*;
 pub use pins::*;
 pub use roles::*;
 pub use secrets::*;
 pub use settings::*;
+pub use stickers::*;
 pub use twins::*;
 pub use users::*;
 

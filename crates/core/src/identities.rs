@@ -1,0 +1,1 @@
+//! Identities of twins and identity resolution.

@@ -1,0 +1,1 @@
+//! Stickers: workflow tags on twins.

@@ -1,21 +1,29 @@
-//! `steward demo`: seeds the shop/courier story into a data directory or database, then prints
-//! the secrets and curl commands to explore it.
+//! `steward demo`: seeds the shop/courier story into a running server (`--server`) or into a
+//! data directory or database, then prints the secrets and curl commands to explore it.
+//!
+//! Both ways seed through the HTTP API, so the demo exercises exactly what clients use: with a
+//! data directory or database the demo runs the API in-process on a loopback port for the time
+//! of seeding.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
-use serde_json::json;
-use steward_core::{EntryInput, LedgerSelector, Principal, Steward, UserPatch};
-use steward_domain::{RoleRules, SystemClock, TwinId};
+use reqwest::Method;
+use serde_json::{json, Value};
+use steward_core::{OperatorAuth, Steward};
+use steward_domain::SystemClock;
 use steward_server::{Config, ConfigOverrides};
 
 /// Options of `steward demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// Seed a running server at this base URL (http://…) instead of a data directory or
+    /// database; needs the server's operator token in `STEWARD_OPERATOR_TOKEN`.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["data_dir", "database_url"])]
+    server: Option<String>,
     /// Directory of the embedded SQLite database [default: ./steward-data].
     #[arg(
         long,
@@ -30,9 +38,10 @@ pub struct DemoArgs {
     /// How many orders (twins) to create.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=1000))]
     orders: u16,
-    /// Base URL shown in the printed curl commands.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
+    /// Base URL shown in the printed curl commands [default: the `--server` URL, else
+    /// http://127.0.0.1:8080].
+    #[arg(long)]
+    url: Option<String>,
     /// Print one JSON object instead of the walk-through.
     #[arg(long)]
     json: bool,
@@ -44,12 +53,13 @@ struct Seeded {
     courier_secret: String,
     shop_account: String,
     courier_account: String,
-    orders: Vec<TwinId>,
+    orders: Vec<String>,
 }
 
 /// Seeds the story and prints how to explore it.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -58,16 +68,28 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let object = json!({
             "shop": {"account": seeded.shop_account, "secret": seeded.shop_secret},
             "courier": {"account": seeded.courier_account, "secret": seeded.courier_secret},
-            "orders": seeded.orders.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "orders": seeded.orders,
         });
         println!("{object}");
     } else {
-        print_walkthrough(&args.url, &seeded);
+        let url = args
+            .url
+            .clone()
+            .or_else(|| args.server.clone())
+            .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
+        print_walkthrough(&url, args.server.is_some(), &seeded);
     }
     Ok(ExitCode::SUCCESS)
 }
 
 async fn seed(args: &DemoArgs) -> anyhow::Result<Seeded> {
+    if let Some(server) = &args.server {
+        let token = std::env::var("STEWARD_OPERATOR_TOKEN").context(
+            "seeding a running server needs its operator token in STEWARD_OPERATOR_TOKEN",
+        )?;
+        let api = Api::new(server.trim_end_matches('/'), token);
+        return seed_story(&api, args.orders, args.json).await;
+    }
     let overrides = ConfigOverrides {
         data_dir: args.data_dir.clone(),
         database_url: args.database_url.clone(),
@@ -78,144 +100,207 @@ async fn seed(args: &DemoArgs) -> anyhow::Result<Seeded> {
     let steward = Steward::start(store.clone(), Arc::new(SystemClock), Default::default())
         .await
         .map_err(|error| anyhow::anyhow!("cannot start services: {error}"))?;
-    let seeded = seed_story(&steward, args.orders).await;
+    // A one-off operator token, valid only for this in-process API.
+    let token = steward_core::credentials::random_hex(32);
+    let state = steward_http::AppState::new(steward, OperatorAuth::for_token(&token));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .context("cannot open a loopback port for seeding")?;
+    let address = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(steward_http::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let api = Api::new(&format!("http://{address}"), token);
+    let seeded = seed_story(&api, args.orders, args.json).await;
+    let _ = stop.send(());
+    server
+        .await
+        .context("seeding server task failed")?
+        .context("seeding server failed")?;
     store.close().await;
     seeded
 }
 
-async fn seed_story(steward: &Steward, orders: u16) -> anyhow::Result<Seeded> {
-    let failed =
-        |step: &'static str| move |error: steward_core::Error| anyhow::anyhow!("{step}: {error}");
-    let shop = steward
-        .create_account("Demo Shop")
-        .await
-        .map_err(failed("create shop"))?;
-    let courier = steward
-        .create_account("Demo Courier")
-        .await
-        .map_err(failed("create courier"))?;
-    let shop_admin = steward
-        .authenticate(Some(&shop.secret), None)
-        .await
-        .map_err(failed("shop login"))?;
-    let courier_admin = steward
-        .authenticate(Some(&courier.secret), None)
-        .await
-        .map_err(failed("courier login"))?;
-    let courier_account = courier_admin.account;
-    let shop_account = shop_admin.account;
+/// A small client of the Steward API for seeding.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    operator_token: String,
+}
 
-    // The courier looks at orders and lets each entry's visibility decide what it sees; the
-    // shop does the same for the courier's entries.
-    let courier_admin = use_partner_role(steward, courier_admin).await?;
-    let shop_admin = use_partner_role(steward, shop_admin).await?;
+impl Api {
+    fn new(base: &str, operator_token: String) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.to_owned(),
+            operator_token,
+        }
+    }
 
+    /// Calls the API with a credential; any answer but 2xx is an error naming the step.
+    async fn call(
+        &self,
+        step: &str,
+        method: Method,
+        path: &str,
+        credential: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("Authorization", credential);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("{step}: cannot reach {}", self.base))?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            anyhow::bail!("{step}: the server answered {status}: {text}");
+        }
+        serde_json::from_str(&text).with_context(|| format!("{step}: the answer is not JSON"))
+    }
+
+    /// Creates an account and gives its first user a partner role; returns (account, secret).
+    async fn partner_account(&self, name: &str) -> anyhow::Result<(String, String)> {
+        let created = self
+            .call(
+                "create account",
+                Method::POST,
+                "/operator/accounts",
+                &self.operator_token,
+                Some(json!({ "name": name })),
+            )
+            .await?;
+        let field = |key: &str| {
+            created[key]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("create account: no `{key}` in {created}"))
+        };
+        let (account, user, role, secret) = (
+            field("account")?,
+            field("user")?,
+            field("role")?,
+            field("secret")?,
+        );
+        // The partner role keeps the admin's statement and adds rules: orders are visible, and
+        // each entry's own visibility decides what is seen of the other's ledger.
+        let admin_role = self
+            .call(
+                "read role",
+                Method::GET,
+                &format!("/roles/{role}"),
+                &secret,
+                None,
+            )
+            .await?;
+        let partner = self
+            .call(
+                "create partner role",
+                Method::POST,
+                "/roles",
+                &secret,
+                Some(json!({
+                    "name": "Partner",
+                    "statement": admin_role["statement"],
+                    "rules": {"twin_rule": "TWIN.kind == 'order'", "entry_rule": "true"},
+                })),
+            )
+            .await?;
+        self.call(
+            "assign partner role",
+            Method::PATCH,
+            &format!("/users/{user}"),
+            &secret,
+            Some(json!({ "role": partner["uuid"] })),
+        )
+        .await?;
+        Ok((account, secret))
+    }
+}
+
+async fn seed_story(api: &Api, orders: u16, quiet: bool) -> anyhow::Result<Seeded> {
+    let (shop_account, shop_secret) = api.partner_account("Demo Shop").await?;
+    let (courier_account, courier_secret) = api.partner_account("Demo Courier").await?;
     let mut twins = Vec::new();
     for number in 1..=orders {
-        let description = json!({"kind": "order", "number": number});
-        let twin = steward
-            .create_twin(&shop_admin, description.as_object().cloned())
-            .await
-            .map_err(failed("create order"))?;
-        let shop_entries = BTreeMap::from([
-            (
-                "delivery_address".to_owned(),
-                value_entry(
-                    json!({"street": format!("Main {number}"), "city": "Gdansk"}),
-                    Some(format!("account == '{courier_account}'")),
-                ),
-            ),
-            (
-                "invoice".to_owned(),
-                value_entry(json!({"total": 20.5 * f64::from(number)}), None),
-            ),
-        ]);
-        steward
-            .add_ledger_entries(
-                &shop_admin,
-                twin.id,
-                LedgerSelector::Personal,
-                shop_entries,
-                BTreeMap::new(),
+        let twin = api
+            .call(
+                "create order",
+                Method::POST,
+                "/twins",
+                &shop_secret,
+                Some(json!({"description": {"kind": "order", "number": number}})),
             )
-            .await
-            .map_err(failed("shop entries"))?;
-        let courier_entries = BTreeMap::from([(
-            "delivery_status".to_owned(),
-            value_entry(
-                json!("picked_up"),
-                Some(format!("account == '{shop_account}'")),
-            ),
-        )]);
-        steward
-            .add_ledger_entries(
-                &courier_admin,
-                twin.id,
-                LedgerSelector::Personal,
-                courier_entries,
-                BTreeMap::new(),
-            )
-            .await
-            .map_err(failed("courier entries"))?;
-        twins.push(twin.id);
+            .await?;
+        let order = twin["creation_certificate"]["uuid"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("create order: no uuid in {twin}"))?;
+        let ledger = format!("/twins/{order}/ledgers/personal");
+        let shop_entries = json!({"entries": {
+            "delivery_address": {
+                "value": {"street": format!("Main {number}"), "city": "Gdansk"},
+                "visibility": format!("account == '{courier_account}'"),
+                "history": "3M",
+            },
+            "invoice": {"value": {"total": 20.5 * f64::from(number)}},
+        }});
+        api.call(
+            "shop entries",
+            Method::POST,
+            &ledger,
+            &shop_secret,
+            Some(shop_entries),
+        )
+        .await?;
+        let courier_entries = json!({"entries": {
+            "delivery_status": {
+                "value": "picked_up",
+                "visibility": format!("account == '{shop_account}'"),
+                "history": "3M",
+            },
+        }});
+        api.call(
+            "courier entries",
+            Method::POST,
+            &ledger,
+            &courier_secret,
+            Some(courier_entries),
+        )
+        .await?;
+        if !quiet && (number % 50 == 0 || number == orders) && orders >= 50 {
+            eprintln!("seeded {number}/{orders} orders");
+        }
+        twins.push(order);
     }
     Ok(Seeded {
-        shop_secret: shop.secret,
-        courier_secret: courier.secret,
-        shop_account: shop_account.to_string(),
-        courier_account: courier_account.to_string(),
+        shop_secret,
+        courier_secret,
+        shop_account,
+        courier_account,
         orders: twins,
     })
 }
 
-fn value_entry(value: serde_json::Value, visibility: Option<String>) -> EntryInput {
-    EntryInput {
-        value: Some(value),
-        visibility: Some(visibility),
-        ..EntryInput::default()
-    }
-}
-
-/// Gives the admin user a role with the same statement as its own plus partner rules, and
-/// returns the refreshed principal.
-async fn use_partner_role(steward: &Steward, admin: Principal) -> anyhow::Result<Principal> {
-    let rules = RoleRules {
-        twin_rule: Some("TWIN.kind == 'order'".to_owned()),
-        entry_rule: Some("true".to_owned()),
-        identity_rule: None,
-    };
-    let role = steward
-        .create_role(
-            &admin,
-            Some("Partner".to_owned()),
-            Some(admin.role.statement.clone()),
-            Some(rules),
-        )
-        .await
-        .map_err(|error| anyhow::anyhow!("create partner role: {error}"))?;
-    let patch = UserPatch {
-        role: Some(role.id),
-        ..UserPatch::default()
-    };
-    steward
-        .update_user(&admin, admin.user.id, patch)
-        .await
-        .map_err(|error| anyhow::anyhow!("assign partner role: {error}"))?;
-    Ok(Principal { role, ..admin })
-}
-
-fn print_walkthrough(url: &str, seeded: &Seeded) {
-    let order = seeded
-        .orders
-        .first()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+fn print_walkthrough(url: &str, running: bool, seeded: &Seeded) {
+    let order = seeded.orders.first().cloned().unwrap_or_default();
     println!(
         "Seeded the shop/courier story: {} orders (twins).",
         seeded.orders.len()
     );
     println!();
-    println!("Start the server on the same data (`steward serve`), then:");
+    if running {
+        println!("Explore it on the running server:");
+    } else {
+        println!("Start the server on the same data (`steward serve`), then:");
+    }
     println!();
     println!("URL={url}");
     println!("SHOP={}", seeded.shop_secret);
@@ -228,6 +313,11 @@ fn print_walkthrough(url: &str, seeded: &Seeded) {
     println!("curl -s $URL/twins/$ORDER/ledgers/personal -H \"Authorization: $SHOP\"");
     println!("# the courier reads the shop's ledger: delivery_address only, never invoice");
     println!("curl -s $URL/twins/$ORDER/ledgers/owner -H \"Authorization: $COURIER\"");
+    println!("# ... and its history; the invoice's is \"Entry not accessible.\"");
+    println!(
+        "curl -s \"$URL/twins/$ORDER/ledgers/owner/history?entries=delivery_address,invoice\" \
+         -H \"Authorization: $COURIER\""
+    );
     println!("# the shop reads the courier's ledger: delivery_status");
     println!(
         "curl -s $URL/twins/$ORDER/ledgers/{} -H \"Authorization: $SHOP\"",

@@ -33,6 +33,22 @@ pub struct ServeArgs {
     /// Seconds a secret PIN can be redeemed [default: 86400].
     #[arg(long, env = "STEWARD_PIN_LIFETIME_SECONDS", value_name = "SECONDS")]
     pin_lifetime_seconds: Option<u64>,
+    /// Seconds between background housekeeping runs (expired stickers, history, PINs)
+    /// [default: 5].
+    #[arg(
+        long,
+        env = "STEWARD_HOUSEKEEPING_INTERVAL_SECONDS",
+        value_name = "SECONDS"
+    )]
+    housekeeping_interval_seconds: Option<u64>,
+    /// Milliseconds twins and ledgers may be served from this node's memory; 0 turns the cache
+    /// off. Other nodes' changes are seen after at most this long [default: 1000].
+    #[arg(
+        long,
+        env = "STEWARD_OBJECT_CACHE_TTL_MILLISECONDS",
+        value_name = "MILLISECONDS"
+    )]
+    object_cache_ttl_milliseconds: Option<u64>,
     /// Log filter, e.g. `info` or `steward_http=debug,info` [default: info].
     #[arg(long, env = "STEWARD_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -57,6 +73,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: args.max_connections,
         shutdown_grace_seconds: args.shutdown_grace_seconds,
         pin_lifetime_seconds: args.pin_lifetime_seconds,
+        housekeeping_interval_seconds: args.housekeeping_interval_seconds,
+        object_cache_ttl_milliseconds: args.object_cache_ttl_milliseconds,
         log: args.log,
         log_format: args.log_format,
     };

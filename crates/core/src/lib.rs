@@ -17,8 +17,10 @@ mod auth_cache;
 pub mod authz;
 pub mod credentials;
 mod error;
+mod housekeeping;
 mod identities;
 mod ledgers;
+mod object_cache;
 mod operator;
 mod pin_limiter;
 pub mod principal;
@@ -38,12 +40,22 @@ pub use access::DEFAULT_ROLE_NAME;
 pub use access::{CreatedPin, CreatedToken, IssuedSecret, RolePatch, TokenRequest, UserPatch};
 pub use accounts::{AccountPage, CreatedAccount, SUPER_ADMIN_ROLE_NAME};
 pub use error::{Error, ErrorCode};
-pub use ledgers::{Conditions, EntryInput, LedgerSelector, LedgerView, MAX_LEDGER_BYTES};
+pub use housekeeping::HousekeepingReport;
+pub use identities::{
+    ForeignIdentities, IdentityCreation, IdentityInput, IdentityListing, IdentityPatch,
+    ResolveContext, ResolvedTwins,
+};
+pub use ledgers::{
+    Conditions, EntryHistory, EntryInput, HistoryBounds, LedgerSelector, LedgerView,
+    ReferenceStatus, ResolvedSource, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, MAX_LEDGER_BYTES,
+};
 pub use operator::{OperatorAuth, OperatorTokenSetup};
 pub use principal::{AuthMethod, Principal, TokenOptions};
+pub use stickers::{StickerContext, StickerInput, StickerListing};
 pub use twins::{TwinScan, TwinScanPage, DEFAULT_SCAN_COUNT, MAX_SCAN_COUNT};
 
 use auth_cache::AuthCache;
+use object_cache::ObjectCache;
 use pin_limiter::PinLimiter;
 use rule_cache::RuleCache;
 use tokens::TokenKey;
@@ -57,6 +69,10 @@ pub struct ServiceSettings {
     pub pin_max_failures: u32,
     /// The window for counting failed PIN redemptions, in seconds (default 15 min).
     pub pin_failure_window_seconds: u64,
+    /// How long twins and ledgers read by this node may be served from memory, in
+    /// milliseconds; 0 turns the cache off (default 1000). Changes made through this node are
+    /// seen at once; changes made through other nodes after at most this long.
+    pub object_cache_ttl_millis: u64,
 }
 
 impl Default for ServiceSettings {
@@ -65,6 +81,7 @@ impl Default for ServiceSettings {
             pin_lifetime_seconds: 24 * 60 * 60,
             pin_max_failures: 10,
             pin_failure_window_seconds: 15 * 60,
+            object_cache_ttl_millis: 1_000,
         }
     }
 }
@@ -79,6 +96,7 @@ pub struct Steward {
     auth_cache: Arc<AuthCache>,
     pin_limiter: Arc<PinLimiter>,
     rule_cache: Arc<RuleCache>,
+    object_cache: Arc<ObjectCache>,
 }
 
 const TOKEN_KEY_SETTING: &str = "token_signing_key_hex";
@@ -105,6 +123,9 @@ impl Steward {
             auth_cache: Arc::new(AuthCache::default()),
             pin_limiter: Arc::new(PinLimiter::default()),
             rule_cache: Arc::new(RuleCache::default()),
+            object_cache: Arc::new(ObjectCache::new(std::time::Duration::from_millis(
+                settings.object_cache_ttl_millis,
+            ))),
         })
     }
 

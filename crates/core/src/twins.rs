@@ -39,7 +39,7 @@ pub struct TwinScanPage {
     pub next_after: Option<TwinId>,
 }
 
-fn forbidden_twin() -> Error {
+pub(crate) fn forbidden_twin() -> Error {
     Error::new(ErrorCode::AccessForbidden, "twin not accessible")
 }
 
@@ -103,7 +103,7 @@ impl Steward {
                 "the description of a terminated twin cannot change",
             ));
         }
-        Ok(self
+        let updated = self
             .store
             .update_twin_description(
                 principal.account,
@@ -111,18 +111,21 @@ impl Steward {
                 description.as_ref(),
                 self.clock.now(),
             )
-            .await?)
+            .await;
+        self.object_cache.forget_twin(twin);
+        Ok(updated?)
     }
 
     /// `terminate_twin`: owner only; a second termination is 400 / 400358.
     pub async fn terminate_twin(&self, principal: &Principal, twin: TwinId) -> Result<Twin, Error> {
         authorize_operation(principal, "terminate_twin")?;
         self.owned_twin(principal, twin).await?;
-        match self
+        let outcome = self
             .store
             .terminate_twin(principal.account, twin, self.clock.now())
-            .await?
-        {
+            .await;
+        self.object_cache.forget_twin(twin);
+        match outcome? {
             TerminationOutcome::Terminated(twin) => Ok(twin),
             TerminationOutcome::AlreadyTerminated(_) => Err(Error::new(
                 ErrorCode::IdempotencyViolation,

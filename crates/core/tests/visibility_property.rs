@@ -1,6 +1,8 @@
 //! Property: for random entry visibility rules, reader role rules and readers, what a reader
-//! gets from the ledger read paths (entries and values) is exactly what an independent model of
-//! the visibility function allows: never more, never less.
+//! gets from the ledger read paths (entries, values and history) is exactly what an independent
+//! model of the visibility function allows: never more, never less. References the reader
+//! points at every entry resolve to a value only for entries the model allows, and a scan never
+//! shows another account's twins.
 //!
 //! Each rule text in the menus below is paired with a Rust predicate that computes its result
 //! directly, so the model does not use the rule engine.
@@ -11,7 +13,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use serde_json::json;
-use steward_core::{EntryInput, LedgerSelector, Principal, RolePatch, Steward, UserPatch};
+use steward_core::{
+    EntryHistory, EntryInput, HistoryBounds, LedgerSelector, Principal, ReferenceStatus, RolePatch,
+    Steward, TwinScan, UserPatch,
+};
 use steward_domain::{RoleId, RoleRules, SystemClock, TwinId};
 use steward_store_sqlite::SqliteStore;
 
@@ -188,6 +193,7 @@ fn check_case(
                 let input = EntryInput {
                     value: Some(json!({"n": number})),
                     visibility: Some(visibility),
+                    history: Some(Some("INF".to_owned())),
                     ..EntryInput::default()
                 };
                 (format!("e{index}"), input)
@@ -220,6 +226,16 @@ fn check_case(
             .map(|(index, _)| format!("e{index}"))
             .collect();
         assert_reads(steward, &reader, twin.id, &expected).await;
+        assert_references(
+            steward,
+            &reader,
+            twin.id,
+            &world.shop_admin,
+            entries.len(),
+            &expected,
+        )
+        .await;
+        assert_scan_shows_only_own_twins(steward, &reader, twin.id).await;
         // The owner sees everything on its own ledger (Super Admin, no entry rule).
         let all: Vec<String> = (0..entries.len())
             .map(|index| format!("e{index}"))
@@ -257,4 +273,108 @@ async fn assert_reads(steward: &Steward, reader: &Principal, twin: TwinId, expec
         .into_keys()
         .collect();
     assert_eq!(named, expected, "get_twin_ledger_entry?entries=");
+    // History: asked by name, visible entries answer with their one record, every other name
+    // is "not accessible"; asked without names, only visible entries are listed.
+    let bounds = HistoryBounds {
+        ge: None,
+        le: None,
+        limit: 100,
+    };
+    let history = steward
+        .get_ledger_history(
+            reader,
+            twin,
+            LedgerSelector::Owner,
+            Some(&all_names),
+            bounds,
+        )
+        .await
+        .unwrap();
+    for (name, answer) in &history {
+        match answer {
+            EntryHistory::Records(records) => {
+                assert!(expected.contains(name), "history of invisible {name}");
+                assert_eq!(records.len(), 1, "{name}");
+            }
+            EntryHistory::NotAccessible => {
+                assert!(
+                    !expected.contains(name),
+                    "visible {name} reported inaccessible"
+                )
+            }
+        }
+    }
+    let listed: Vec<String> = steward
+        .get_ledger_history(reader, twin, LedgerSelector::Owner, None, bounds)
+        .await
+        .unwrap()
+        .into_keys()
+        .collect();
+    assert_eq!(listed, expected, "get_twin_ledger_entry_history");
+}
+
+/// The reader points a reference of its own at every entry of the owner's ledger: a reference
+/// resolves to a value exactly when the model allows the source entry, and then to its value.
+async fn assert_references(
+    steward: &Steward,
+    reader: &Principal,
+    twin: TwinId,
+    owner: &Principal,
+    count: usize,
+    expected: &[String],
+) {
+    let inputs: BTreeMap<String, EntryInput> = (0..count)
+        .map(|index| {
+            let input = EntryInput {
+                reference: Some(format!("twin://{twin}/{}/e{index}", owner.account)),
+                ..EntryInput::default()
+            };
+            (format!("r{index}"), input)
+        })
+        .collect();
+    // The reader's own role rules may hide some of its own references (the rule sees no value
+    // on a reference); only what it gets back is checked.
+    steward
+        .add_ledger_entries(
+            reader,
+            twin,
+            LedgerSelector::Personal,
+            inputs,
+            BTreeMap::new(),
+        )
+        .await
+        .unwrap();
+    let own = steward
+        .get_ledger_entries(reader, twin, LedgerSelector::Personal, None)
+        .await
+        .unwrap();
+    for (name, resolved) in &own.sources {
+        let source = name.replacen('r', "e", 1);
+        let allowed = expected.contains(&source);
+        assert_eq!(
+            resolved.status == ReferenceStatus::Ok,
+            allowed,
+            "reference {name} → {source}: {resolved:?}"
+        );
+        if !allowed {
+            assert_eq!(resolved.value, serde_json::Value::Null, "{name}");
+        }
+    }
+}
+
+/// A scan lists only the caller's own twins: never the owner's twin it reads.
+async fn assert_scan_shows_only_own_twins(steward: &Steward, reader: &Principal, foreign: TwinId) {
+    let scan = TwinScan {
+        after: None,
+        count: 1000,
+        match_rule: Some("true".to_owned()),
+        details: true,
+    };
+    let page = steward.scan_twins(reader, scan).await.unwrap();
+    assert!(
+        page.twins
+            .iter()
+            .all(|twin| twin.id != foreign && twin.owner == reader.account),
+        "scan shows another account's twin"
+    );
 }

@@ -34,7 +34,11 @@ impl RetentionPeriod {
         }
         let unit = text.chars().last()?;
         let digits = &text[..text.len() - unit.len_utf8()];
-        if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.is_empty()
+            || digits.len() > 3
+            || digits.starts_with('0')
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let count: u16 = digits.parse().ok()?;
@@ -55,9 +59,7 @@ impl RetentionPeriod {
         let millis = recorded.as_millis();
         match *self {
             Self::Days(days) => Some(recorded.plus_millis(i64::from(days) * MILLIS_PER_DAY)),
-            Self::Weeks(weeks) => {
-                Some(recorded.plus_millis(i64::from(weeks) * 7 * MILLIS_PER_DAY))
-            }
+            Self::Weeks(weeks) => Some(recorded.plus_millis(i64::from(weeks) * 7 * MILLIS_PER_DAY)),
             Self::Months(months) => Some(Timestamp::from_millis(add_months(
                 millis,
                 i64::from(months),
@@ -105,9 +107,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5
-        + i64::from(day)
-        - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
@@ -181,11 +182,25 @@ mod tests {
     #[test]
     fn retention_periods_parse_only_the_documented_forms() {
         assert_eq!(RetentionPeriod::parse("7D"), Some(RetentionPeriod::Days(7)));
-        assert_eq!(RetentionPeriod::parse("999Y"), Some(RetentionPeriod::Years(999)));
-        assert_eq!(RetentionPeriod::parse("1W"), Some(RetentionPeriod::Weeks(1)));
-        assert_eq!(RetentionPeriod::parse("3M"), Some(RetentionPeriod::Months(3)));
-        assert_eq!(RetentionPeriod::parse("INF"), Some(RetentionPeriod::Infinite));
-        for bad in ["", "0D", "1000D", "D", "7d", "7H", "inf", "-1D", "+1D", " 7D", "٣D"] {
+        assert_eq!(
+            RetentionPeriod::parse("999Y"),
+            Some(RetentionPeriod::Years(999))
+        );
+        assert_eq!(
+            RetentionPeriod::parse("1W"),
+            Some(RetentionPeriod::Weeks(1))
+        );
+        assert_eq!(
+            RetentionPeriod::parse("3M"),
+            Some(RetentionPeriod::Months(3))
+        );
+        assert_eq!(
+            RetentionPeriod::parse("INF"),
+            Some(RetentionPeriod::Infinite)
+        );
+        for bad in [
+            "", "0D", "07D", "1000D", "D", "7d", "7H", "inf", "-1D", "+1D", " 7D", "٣D",
+        ] {
             assert_eq!(RetentionPeriod::parse(bad), None, "{bad:?}");
         }
     }
@@ -198,11 +213,26 @@ mod tests {
         }
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         let jan31 = at(2024, 1, 31);
-        assert_eq!(RetentionPeriod::Months(1).expiry(jan31), Some(at(2024, 2, 29)));
-        assert_eq!(RetentionPeriod::Months(13).expiry(jan31), Some(at(2025, 2, 28)));
-        assert_eq!(RetentionPeriod::Years(1).expiry(at(2024, 2, 29)), Some(at(2025, 2, 28)));
-        assert_eq!(RetentionPeriod::Days(7).expiry(at(2024, 12, 30)), Some(at(2025, 1, 6)));
-        assert_eq!(RetentionPeriod::Weeks(2).expiry(at(2024, 2, 20)), Some(at(2024, 3, 5)));
+        assert_eq!(
+            RetentionPeriod::Months(1).expiry(jan31),
+            Some(at(2024, 2, 29))
+        );
+        assert_eq!(
+            RetentionPeriod::Months(13).expiry(jan31),
+            Some(at(2025, 2, 28))
+        );
+        assert_eq!(
+            RetentionPeriod::Years(1).expiry(at(2024, 2, 29)),
+            Some(at(2025, 2, 28))
+        );
+        assert_eq!(
+            RetentionPeriod::Days(7).expiry(at(2024, 12, 30)),
+            Some(at(2025, 1, 6))
+        );
+        assert_eq!(
+            RetentionPeriod::Weeks(2).expiry(at(2024, 2, 20)),
+            Some(at(2024, 3, 5))
+        );
         assert_eq!(RetentionPeriod::Infinite.expiry(jan31), None);
     }
 }

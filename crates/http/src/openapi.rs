@@ -58,6 +58,7 @@ use crate::routes::{
         ledgers::delete_entries,
         ledgers::get_values,
         ledgers::update_values,
+        ledgers::get_history,
     ),
     components(schemas(crate::ErrorBody)),
     modifiers(&SecuritySchemes),

@@ -34,6 +34,17 @@ shutdown_grace_seconds = 30
 # (STEWARD_PIN_LIFETIME_SECONDS, --pin-lifetime-seconds).
 pin_lifetime_seconds = 86400
 
+# How often background housekeeping runs, in seconds: expired stickers are removed, expired
+# history records and secret PINs are deleted
+# (STEWARD_HOUSEKEEPING_INTERVAL_SECONDS, --housekeeping-interval-seconds).
+housekeeping_interval_seconds = 5
+
+# How long twins and ledgers read by this node may be served from memory, in milliseconds; 0
+# turns the cache off. Changes through this node are seen at once, changes through other nodes
+# sharing the database after at most this long
+# (STEWARD_OBJECT_CACHE_TTL_MILLISECONDS, --object-cache-ttl-milliseconds).
+object_cache_ttl_milliseconds = 1000
+
 # Log filter in tracing's EnvFilter syntax, e.g. "info" or "steward_http=debug,info"
 # (STEWARD_LOG, --log).
 log = "info"
@@ -82,6 +93,10 @@ pub struct Config {
     pub shutdown_grace_seconds: u64,
     /// Lifetime of secret PINs, in seconds.
     pub pin_lifetime_seconds: u64,
+    /// Interval of background housekeeping, in seconds.
+    pub housekeeping_interval_seconds: u64,
+    /// Time to live of the twin and ledger cache, in milliseconds (0 = off).
+    pub object_cache_ttl_milliseconds: u64,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -97,6 +112,8 @@ impl Default for Config {
             max_connections: 16,
             shutdown_grace_seconds: 30,
             pin_lifetime_seconds: 24 * 60 * 60,
+            housekeeping_interval_seconds: 5,
+            object_cache_ttl_milliseconds: 1_000,
             log: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -113,6 +130,8 @@ struct ConfigFile {
     max_connections: Option<u32>,
     shutdown_grace_seconds: Option<u64>,
     pin_lifetime_seconds: Option<u64>,
+    housekeeping_interval_seconds: Option<u64>,
+    object_cache_ttl_milliseconds: Option<u64>,
     log: Option<String>,
     log_format: Option<LogFormat>,
 }
@@ -132,6 +151,10 @@ pub struct ConfigOverrides {
     pub shutdown_grace_seconds: Option<u64>,
     /// Lifetime of secret PINs in seconds.
     pub pin_lifetime_seconds: Option<u64>,
+    /// Interval of background housekeeping in seconds.
+    pub housekeeping_interval_seconds: Option<u64>,
+    /// Time to live of the twin and ledger cache in milliseconds.
+    pub object_cache_ttl_milliseconds: Option<u64>,
     /// Log filter.
     pub log: Option<String>,
     /// Log format.
@@ -206,6 +229,14 @@ impl Config {
                 .pin_lifetime_seconds
                 .or(file_layer.pin_lifetime_seconds)
                 .unwrap_or(defaults.pin_lifetime_seconds),
+            housekeeping_interval_seconds: overrides
+                .housekeeping_interval_seconds
+                .or(file_layer.housekeeping_interval_seconds)
+                .unwrap_or(defaults.housekeeping_interval_seconds),
+            object_cache_ttl_milliseconds: overrides
+                .object_cache_ttl_milliseconds
+                .or(file_layer.object_cache_ttl_milliseconds)
+                .unwrap_or(defaults.object_cache_ttl_milliseconds),
             log: overrides
                 .log
                 .clone()
@@ -224,6 +255,7 @@ impl Config {
     pub fn service_settings(&self) -> steward_core::ServiceSettings {
         steward_core::ServiceSettings {
             pin_lifetime_seconds: self.pin_lifetime_seconds,
+            object_cache_ttl_millis: self.object_cache_ttl_milliseconds,
             ..steward_core::ServiceSettings::default()
         }
     }
@@ -236,6 +268,11 @@ impl Config {
         if self.pin_lifetime_seconds == 0 {
             return Err(ConfigError::Value(
                 "`pin_lifetime_seconds` must be at least 1".to_owned(),
+            ));
+        }
+        if self.housekeeping_interval_seconds == 0 {
+            return Err(ConfigError::Value(
+                "`housekeeping_interval_seconds` must be at least 1".to_owned(),
             ));
         }
         if self.max_connections == 0 {

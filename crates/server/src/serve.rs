@@ -77,6 +77,10 @@ pub async fn serve(
         // Printed, never logged: logs are shipped elsewhere, this line goes to the operator.
         println!("operator token (shown once, store it now): {token}");
     }
+    let housekeeping = tokio::spawn(run_housekeeping(
+        steward.clone(),
+        Duration::from_secs(config.housekeeping_interval_seconds),
+    ));
     let state = AppState::new(steward, operator.auth);
 
     let listener = TcpListener::bind(config.listen)
@@ -109,9 +113,32 @@ pub async fn serve(
             }
         }
     };
+    housekeeping.abort();
     store.close().await;
     tracing::info!("stopped");
     result
+}
+
+/// Runs housekeeping every `interval` until aborted. A failed pass is logged and retried at
+/// the next tick; it never stops the server.
+async fn run_housekeeping(steward: Steward, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match steward.housekeeping().await {
+            Ok(report) if report != steward_core::HousekeepingReport::default() => {
+                tracing::info!(
+                    history_records = report.history_records,
+                    secret_pins = report.secret_pins,
+                    stickers = report.stickers,
+                    "housekeeping removed expired data"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "housekeeping failed; retrying at the next tick"),
+        }
+    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -98,6 +98,7 @@ macro_rules! conformance_tests {
                 invalid_ledger_saves_are_refused,
                 ledgers_are_isolated_between_accounts_on_one_twin,
                 concurrent_ledger_saves_of_one_version_succeed_exactly_once,
+                twin_with_ledger_matches_separate_reads,
                 user_json_round_trips_exactly,
                 role_strings_round_trip_exactly,
                 account_resource_access_log_round_trips_exactly,
@@ -107,10 +108,34 @@ macro_rules! conformance_tests {
                 concurrent_setting_puts_agree_on_one_value,
                 ping_answers_and_backend_is_named,
                 // ---- history (cases/history.rs) ----
+                history_reads_newest_first_within_bounds,
+                history_keeps_the_newest_thousand_records,
+                expired_history_is_hidden_and_pruned,
+                history_purge_and_retention_change,
+                history_is_written_with_its_ledger_only,
                 // ---- end history ----
                 // ---- identities (cases/identities.rs) ----
+                identity_round_trip,
+                duplicate_identities_are_reported_and_keep_the_stored_one,
+                identities_for_a_missing_twin_are_refused,
+                identities_are_isolated_between_accounts,
+                identities_of_another_account_cannot_be_stored,
+                find_identities_by_accounts_in_order_with_limit,
+                identity_strings_are_exact,
                 // ---- end identities ----
                 // ---- stickers (cases/stickers.rs) ----
+                sticker_round_trip_keeps_note_and_publish_exactly,
+                putting_a_colour_again_replaces_the_sticker_and_returns_the_previous,
+                sticker_on_missing_twin_or_for_another_account_is_refused,
+                sticker_listing_shows_only_stickers_addressed_to_the_recipients,
+                sticker_listing_filters_by_creators_twin_color_and_created_range,
+                sticker_listing_orders_newest_first_and_pages,
+                expired_stickers_are_neither_listed_nor_removable,
+                sticker_removal_needs_a_recipient_and_happens_once,
+                concurrent_sticker_removals_succeed_exactly_once,
+                concurrent_puts_of_one_colour_leave_one_sticker,
+                expired_stickers_are_removed_once_even_with_concurrent_callers,
+                stickers_are_isolated_between_accounts,
                 // ---- end stickers ----
             ]
         );

@@ -33,7 +33,7 @@ use steward_domain::{
     UserId,
 };
 use steward_store::{
-    HistoryQuery, PageRequest, StickerQuery, Store, StoreError, TerminationOutcome,
+    HistoryQuery, LedgerOf, PageRequest, StickerQuery, Store, StoreError, TerminationOutcome,
 };
 use uuid::Uuid;
 
@@ -374,6 +374,14 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         self.save_ledger_row(account, ledger, expected_version, history)
             .await
+    }
+
+    async fn get_twin_with_ledger(
+        &self,
+        twin: TwinId,
+        ledger: LedgerOf,
+    ) -> Result<(Twin, Option<Ledger>), StoreError> {
+        self.get_twin_with_ledger_row(twin, ledger).await
     }
 
     async fn get_history(

@@ -184,6 +184,33 @@ impl TryFrom<TwinRow> for Twin {
     }
 }
 
+/// A twin with one of its ledgers, from a LEFT JOIN: the ledger columns are all null when the
+/// ledger was never written.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TwinLedgerRow {
+    #[sqlx(flatten)]
+    pub(crate) twin: TwinRow,
+    ledger_account: Option<String>,
+    ledger_entries: Option<String>,
+    ledger_version: Option<i64>,
+    ledger_created_ts: Option<i64>,
+    ledger_updated_ts: Option<i64>,
+}
+
+impl TwinLedgerRow {
+    /// The ledger part, if the join found one.
+    pub(crate) fn ledger(&mut self) -> Option<LedgerRow> {
+        Some(LedgerRow {
+            twin_id: self.twin.id.clone(),
+            account_id: self.ledger_account.take()?,
+            entries: self.ledger_entries.take()?,
+            version: self.ledger_version.take()?,
+            created_ts: self.ledger_created_ts.take()?,
+            updated_ts: self.ledger_updated_ts.take()?,
+        })
+    }
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct LedgerRow {
     twin_id: String,

@@ -156,6 +156,17 @@ pub struct StickerQuery {
     pub limit: u32,
 }
 
+/// Which ledger of a twin [`Store::get_twin_with_ledger`] loads along with the twin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerOf {
+    /// The ledger of this account.
+    Account(AccountId),
+    /// The ledger of the twin's owner.
+    Owner,
+    /// The ledger of the twin's creator.
+    Creator,
+}
+
 /// The whole storage contract. Object safe, so the server can choose a backend at run time.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -342,6 +353,15 @@ pub trait Store: Send + Sync + 'static {
         expected_version: Option<u64>,
         history: &HistoryWrite,
     ) -> Result<(), StoreError>;
+
+    /// Loads a twin (whoever owns it) and one of its ledgers in one round trip: the hot path of
+    /// every ledger read. `NotFound(Twin)` for a missing twin; `None` for a ledger never
+    /// written.
+    async fn get_twin_with_ledger(
+        &self,
+        twin: TwinId,
+        ledger: LedgerOf,
+    ) -> Result<(Twin, Option<Ledger>), StoreError>;
 
     // ---- history --------------------------------------------------------------------------
 

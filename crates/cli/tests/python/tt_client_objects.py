@@ -302,14 +302,16 @@ def run(base_url, shop_secret, shop_account, courier_secret, courier_account, co
 
     body = call(shop, "add_twin_ledger_entry", order,
                 body={"entries": {"x": {"value": 1}}, "transaction": "t-1"}, expect=400)
-    check_error("add_twin_ledger_entry", body, body.get("subcode"))
-    step(f"a non-null transaction is refused (not yet supported) -> 400 / {body['subcode']}")
+    check_error("add_twin_ledger_entry", body, 400897)
+    step("a non-null transaction is refused (not yet supported) -> 400 / 400897")
 
     source = f"twin://{order}/{courier_account}/delivery_status"
-    body = call(shop, "add_twin_ledger_entry", order,
-                body={"entries": {"status_copy": {"ref": {"source": source}}}}, expect=400)
-    check_error("add_twin_ledger_entry", body, 400897)
-    step("a `ref` entry is refused (not yet supported) -> 400 / 400897")
+    added = call(shop, "add_twin_ledger_entry", order,
+                 body={"entries": {"status_copy": {"ref": {"source": source}}}}, expect=201)
+    check_fields("add_twin_ledger_entry", added["entries"]["status_copy"]["ref"],
+                 {"source": source, "status": "ok"})
+    call(shop, "delete_twin_ledger_entry", order, params={"entries": "status_copy"}, expect=200)
+    step("a `ref` entry to the courier's status resolves (tt_client_history.py covers more)")
 
     # --- deletes -------------------------------------------------------------------------
     deleted = call(courier, "delete_twin_ledger_entry", order,

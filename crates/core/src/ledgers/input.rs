@@ -1,7 +1,7 @@
 //! What callers send for an entry, and its validation.
 
 use serde_json::Value;
-use steward_domain::{Entry, EntryContent, Timestamp};
+use steward_domain::{AccountId, Entry, EntryContent, RetentionPeriod, Timestamp, TwinId};
 
 use crate::access::roles::validate_rule_text;
 use crate::{Error, ErrorCode};
@@ -54,21 +54,59 @@ pub(crate) fn validate_entry_name(name: &str) -> Result<(), Error> {
 
 /// History retention: `^([1-9][0-9]{0,2}[DWMY])|(INF)$`.
 fn validate_history(name: &str, history: &str) -> Result<(), Error> {
-    let valid = history == "INF"
-        || history.len() >= 2
-            && history.len() <= 4
-            && history.ends_with(['D', 'W', 'M', 'Y'])
-            && history[..history.len() - 1]
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-            && !history.starts_with('0');
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::request_format(format!(
+    match RetentionPeriod::parse(history) {
+        Some(_) => Ok(()),
+        None => Err(Error::request_format(format!(
             "`history` of entry `{name}` must be 1–999 followed by D, W, M or Y, or INF"
-        )))
+        ))),
     }
+}
+
+/// Where a reference or include entry reads its value from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SourceAddress<'a> {
+    /// The twin of the source entry.
+    pub twin: TwinId,
+    /// The ledger (account) of the source entry; `None` for includes, which read from the
+    /// including entry's own account.
+    pub account: Option<AccountId>,
+    /// The source entry's name.
+    pub entry: &'a str,
+}
+
+/// Parses `twin://{twin}/{account}/{entry}` (reference) or `twin://{twin}/{entry}` (include).
+pub(crate) fn parse_source(source: &str, include: bool) -> Option<SourceAddress<'_>> {
+    let rest = source.strip_prefix("twin://")?;
+    let mut parts = rest.split('/');
+    let twin = parts.next()?.parse().ok()?;
+    let account = if include {
+        None
+    } else {
+        Some(parts.next()?.parse().ok()?)
+    };
+    let entry = parts.next()?;
+    if parts.next().is_some() || validate_entry_name(entry).is_err() {
+        return None;
+    }
+    Some(SourceAddress {
+        twin,
+        account,
+        entry,
+    })
+}
+
+fn validate_source(name: &str, source: &str, include: bool) -> Result<(), Error> {
+    if parse_source(source, include).is_some() {
+        return Ok(());
+    }
+    let (field, form) = if include {
+        ("include", "twin://{twin}/{entry}")
+    } else {
+        ("ref", "twin://{twin}/{account}/{entry}")
+    };
+    Err(Error::request_format(format!(
+        "`{field}.source` of entry `{name}` must have the form `{form}` with uuids and an entry name"
+    )))
 }
 
 impl EntryInput {
@@ -88,11 +126,11 @@ impl EntryInput {
                 "entry `{name}` must have only one of `value`, `ref` and `include`"
             )));
         }
-        if self.reference.is_some() || self.include.is_some() {
-            return Err(Error::new(
-                ErrorCode::OperationNotAllowed,
-                format!("entry `{name}`: `ref` and `include` entries are not supported yet"),
-            ));
+        if let Some(source) = &self.reference {
+            validate_source(name, source, false)?;
+        }
+        if let Some(source) = &self.include {
+            validate_source(name, source, true)?;
         }
         if let Some(Some(visibility)) = &self.visibility {
             validate_rule_text(&format!("entries.{name}.visibility"), visibility)?;
@@ -105,13 +143,18 @@ impl EntryInput {
 
     /// A new entry from an add request (already validated).
     pub(crate) fn into_new_entry(self, name: &str, now: Timestamp) -> Result<Entry, Error> {
-        let Some(value) = self.value else {
-            return Err(Error::request_format(format!(
-                "entry `{name}` needs a `value`"
-            )));
+        let content = match (self.value, self.reference, self.include) {
+            (Some(value), _, _) => EntryContent::Value(value),
+            (None, Some(source), _) => EntryContent::Reference { source },
+            (None, None, Some(source)) => EntryContent::Include { source },
+            (None, None, None) => {
+                return Err(Error::request_format(format!(
+                    "entry `{name}` needs one of `value`, `ref` and `include`"
+                )))
+            }
         };
         Ok(Entry {
-            content: EntryContent::Value(value),
+            content,
             visibility: self.visibility.flatten(),
             history: self.history.flatten(),
             publish: self.publish.flatten(),
@@ -139,6 +182,22 @@ impl EntryInput {
             if *current != value {
                 *current = value;
                 entry.value_changed_ts = now;
+            }
+        }
+        match (self.reference, self.include, &mut entry.content) {
+            (None, None, _) => {}
+            (Some(new), None, EntryContent::Reference { source })
+            | (None, Some(new), EntryContent::Include { source }) => {
+                if *source != new {
+                    *source = new;
+                    entry.value_changed_ts = now;
+                }
+            }
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::OperationNotAllowed,
+                    format!("entry `{name}` cannot change its type (value, ref or include)"),
+                ))
             }
         }
         if let Some(visibility) = self.visibility {
@@ -186,6 +245,30 @@ mod tests {
         ] {
             assert!(validate_entry_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sources_need_the_documented_uri_forms() {
+        let twin = "5b2d8f0e-1f3a-4c57-9a1d-3c4b5a6d7e8f";
+        let account = "0f6e5d4c-3b2a-4190-8a7b-6c5d4e3f2a1b";
+        let reference = format!("twin://{twin}/{account}/delivery_status");
+        let parsed = parse_source(&reference, false).unwrap();
+        assert_eq!(parsed.twin.to_string(), twin);
+        assert_eq!(parsed.account.unwrap().to_string(), account);
+        assert_eq!(parsed.entry, "delivery_status");
+        let include = format!("twin://{twin}/rates");
+        assert_eq!(parse_source(&include, true).unwrap().account, None);
+        for bad in [
+            format!("twin://{twin}/delivery_status"),
+            format!("http://{twin}/{account}/x"),
+            format!("twin://{twin}/{account}/x/y"),
+            format!("twin://{twin}/{account}/Bad"),
+            format!("twin://not-a-uuid/{account}/x"),
+            format!("twin://{twin}/{account}/"),
+        ] {
+            assert!(parse_source(&bad, false).is_none(), "{bad}");
+        }
+        assert!(parse_source(&reference, true).is_none());
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! Ledgers and entries: reads filtered by visibility in [`crate::authz`], and writes to the
 //! caller's own ledger with conditions, size limits and optimistic concurrency.
 
+mod history;
 mod input;
+mod references;
 mod write;
+
+pub use history::{EntryHistory, HistoryBounds, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT};
+pub use references::{ReferenceStatus, ResolvedSource};
 
 pub use write::Conditions;
 
@@ -10,9 +15,12 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use steward_domain::{AccountId, Entry, Ledger, Timestamp, Twin, TwinId};
+use steward_store::LedgerOf;
 
-use crate::authz::{authorize_operation, visible_entry_names};
+use crate::authz::{authorize_operation, twin_visible, visible_entry_names};
+use crate::twins::forbidden_twin;
 use crate::{Error, Principal, Steward};
+use references::SourceReader;
 
 pub use input::EntryInput;
 
@@ -69,6 +77,8 @@ pub struct LedgerView {
     pub own: bool,
     /// The entries, by name.
     pub entries: BTreeMap<String, Entry>,
+    /// The resolved sources of the `ref` and `include` entries among `entries`.
+    pub sources: BTreeMap<String, ResolvedSource>,
 }
 
 impl LedgerView {
@@ -89,7 +99,55 @@ pub(crate) fn empty_ledger(twin: TwinId, account: AccountId, now: Timestamp) -> 
     }
 }
 
+impl LedgerSelector {
+    fn ledger_of(self, principal: &Principal) -> LedgerOf {
+        match self {
+            Self::Personal => LedgerOf::Account(principal.account),
+            Self::Owner => LedgerOf::Owner,
+            Self::Creator => LedgerOf::Creator,
+            Self::Account(account) => LedgerOf::Account(account),
+        }
+    }
+}
+
 impl Steward {
+    /// Loads a twin the caller may see (404 / 403 like `get_twin`) and the selected ledger of
+    /// it, from the object cache or in one store round trip; a ledger never written reads as
+    /// empty.
+    pub(crate) async fn twin_with_ledger(
+        &self,
+        principal: &Principal,
+        twin: TwinId,
+        selector: LedgerSelector,
+    ) -> Result<(Twin, Ledger), Error> {
+        let cache = &self.object_cache;
+        let ticket = cache.ticket();
+        let cached = cache.twin(twin).and_then(|twin| {
+            let account = selector.account(principal, &twin);
+            cache.ledger(twin.id, account).map(|ledger| (twin, ledger))
+        });
+        let (twin, ledger) = match cached {
+            Some(hit) => hit,
+            None => {
+                let (twin, ledger) = self
+                    .store
+                    .get_twin_with_ledger(twin, selector.ledger_of(principal))
+                    .await?;
+                cache.put_twin(ticket, &twin);
+                let account = selector.account(principal, &twin);
+                cache.put_ledger(ticket, twin.id, account, ledger.as_ref());
+                (twin, ledger)
+            }
+        };
+        let now = self.clock.now();
+        if !twin_visible(principal, &twin, &self.rule_cache, now) {
+            return Err(forbidden_twin());
+        }
+        let account = selector.account(principal, &twin);
+        let ledger = ledger.unwrap_or_else(|| empty_ledger(twin.id, account, now));
+        Ok((twin, ledger))
+    }
+
     /// `get_twin_ledger_entry`: the entries of a ledger the caller may see; `names` narrows the
     /// selection (names not visible are simply absent).
     pub async fn get_ledger_entries(
@@ -130,25 +188,24 @@ impl Steward {
         names: Option<&[String]>,
     ) -> Result<LedgerView, Error> {
         authorize_operation(principal, operation)?;
-        let twin = self.visible_twin(principal, twin).await?;
-        let account = selector.account(principal, &twin);
+        let (twin, ledger) = self.twin_with_ledger(principal, twin, selector).await?;
+        let account = ledger.account;
         let now = self.clock.now();
-        let ledger = self
-            .store
-            .get_ledger(twin.id, account)
-            .await?
-            .unwrap_or_else(|| empty_ledger(twin.id, account, now));
         let visible = visible_entry_names(principal, &twin, &ledger, &self.rule_cache, now);
-        let entries = ledger
+        let mut sources = SourceReader::new(self, principal, now);
+        sources.know(&twin, &ledger, &visible);
+        let entries: BTreeMap<String, Entry> = ledger
             .entries
             .into_iter()
             .filter(|(name, _)| visible.contains(name))
             .filter(|(name, _)| names.is_none_or(|wanted| wanted.iter().any(|w| w == name)))
             .collect();
+        let sources = sources.resolve_all(twin.id, account, &entries).await?;
         Ok(LedgerView {
             account,
             own: account == principal.account,
             entries,
+            sources,
         })
     }
 }

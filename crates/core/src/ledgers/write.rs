@@ -9,6 +9,8 @@ use serde_json::Value;
 use steward_domain::{Entry, Ledger, Timestamp, Twin, TwinId};
 use steward_store::StoreError;
 
+use super::history::history_write;
+use super::references::SourceReader;
 use super::{empty_ledger, EntryInput, LedgerSelector, LedgerView, MAX_LEDGER_BYTES};
 use crate::access::roles::validate_rule_text;
 use crate::authz::authorize_operation;
@@ -211,7 +213,9 @@ impl Steward {
             let expected_version = stored.as_ref().map(|ledger| ledger.version);
             let mut ledger = stored.unwrap_or_else(|| empty_ledger(twin.id, account, now));
             self.check_conditions(principal, &twin, &ledger, conditions, now)?;
+            let before = ledger.entries.clone();
             let changed = change(&mut ledger, now)?;
+            let history = history_write(&before, &ledger.entries);
             let size = serde_json::to_vec(&ledger.entries).map_or(usize::MAX, |bytes| bytes.len());
             if size > MAX_LEDGER_BYTES {
                 return Err(Error::new(
@@ -225,15 +229,21 @@ impl Steward {
             ledger.updated_ts = now;
             match self
                 .store
-                .save_ledger(account, &ledger, expected_version, &steward_domain::HistoryWrite::default())
+                .save_ledger(account, &ledger, expected_version, &history)
                 .await
             {
                 Ok(()) => {
+                    self.object_cache.forget_ledger(twin.id, account);
+                    let visible = ledger.entries.keys().cloned().collect();
+                    let mut reader = SourceReader::new(self, principal, now);
+                    reader.know(&twin, &ledger, &visible);
+                    let sources = reader.resolve_all(twin.id, account, &changed).await?;
                     return Ok(LedgerView {
                         account,
                         own: true,
                         entries: changed,
-                    })
+                        sources,
+                    });
                 }
                 Err(StoreError::Conflict(_)) => continue,
                 Err(other) => return Err(other.into()),

@@ -3,12 +3,15 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use steward_core::{Conditions, EntryInput, ErrorCode, LedgerSelector, LedgerView};
-use steward_domain::{Entry, EntryContent, TwinId};
+use serde_json::{json, Map, Value};
+use steward_core::{
+    Conditions, EntryHistory, EntryInput, ErrorCode, HistoryBounds, LedgerSelector, LedgerView,
+    ResolvedSource, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT,
+};
+use steward_domain::{Entry, EntryContent, Timestamp, TwinId};
 use utoipa::ToSchema;
 
 use crate::extract::{parse_path_id, present, Caller, TtJson, TtJsonOrEmpty};
@@ -131,22 +134,38 @@ fn seconds(ts: steward_domain::Timestamp) -> Value {
     Value::from(ts.as_tt_seconds())
 }
 
-/// One entry in Trusted Twin's shape; another account's entries show no configuration.
-fn entry_json(entry: &Entry, own: bool, value_only: bool) -> Value {
+/// One entry in Trusted Twin's shape; another account's entries show no configuration. A
+/// `ref`/`include` entry shows its source with the resolution `status` and the source's value
+/// (null unless the status is `ok`); its `value_changed_ts` follows the source when resolved.
+fn entry_json(
+    entry: &Entry,
+    source: Option<&ResolvedSource>,
+    own: bool,
+    value_only: bool,
+) -> Value {
     let mut object = Map::new();
+    let source_json = |uri: &str| match source {
+        Some(resolved) => json!({ "source": uri, "status": resolved.status.as_str() }),
+        None => json!({ "source": uri }),
+    };
     match &entry.content {
         EntryContent::Value(value) => {
             object.insert("value".to_owned(), value.clone());
         }
-        EntryContent::Reference { source } => {
-            object.insert("ref".to_owned(), serde_json::json!({ "source": source }));
+        EntryContent::Reference { source: uri } => {
+            if !value_only {
+                object.insert("ref".to_owned(), source_json(uri));
+            }
         }
-        EntryContent::Include { source } => {
-            object.insert(
-                "include".to_owned(),
-                serde_json::json!({ "source": source }),
-            );
+        EntryContent::Include { source: uri } => {
+            if !value_only {
+                object.insert("include".to_owned(), source_json(uri));
+            }
         }
+    }
+    if !matches!(entry.content, EntryContent::Value(_)) {
+        let value = source.map_or(Value::Null, |resolved| resolved.value.clone());
+        object.insert("value".to_owned(), value);
     }
     if own && !value_only {
         object.insert(
@@ -173,9 +192,16 @@ fn entry_json(entry: &Entry, own: bool, value_only: bool) -> Value {
     );
     object.insert(
         "value_changed_ts".to_owned(),
-        seconds(entry.value_changed_ts),
+        seconds(value_changed_ts(entry, source)),
     );
     Value::Object(object)
+}
+
+/// When the entry's value last changed: the source's time for a resolved reference.
+fn value_changed_ts(entry: &Entry, source: Option<&ResolvedSource>) -> Timestamp {
+    source
+        .and_then(|resolved| resolved.value_changed_ts)
+        .unwrap_or(entry.value_changed_ts)
 }
 
 fn ledger_body(view: &LedgerView, value_only: bool) -> LedgerBody {
@@ -183,7 +209,13 @@ fn ledger_body(view: &LedgerView, value_only: bool) -> LedgerBody {
         entries: view
             .entries
             .iter()
-            .map(|(name, entry)| (name.clone(), entry_json(entry, view.own, value_only)))
+            .map(|(name, entry)| {
+                let source = view.sources.get(name);
+                (
+                    name.clone(),
+                    entry_json(entry, source, view.own, value_only),
+                )
+            })
             .collect(),
         entry_created_ts: view
             .latest(|entry| entry.entry_created_ts)
@@ -192,7 +224,10 @@ fn ledger_body(view: &LedgerView, value_only: bool) -> LedgerBody {
             .latest(|entry| entry.entry_updated_ts)
             .map(|ts| ts.as_tt_seconds()),
         value_changed_ts: view
-            .latest(|entry| entry.value_changed_ts)
+            .entries
+            .iter()
+            .map(|(name, entry)| value_changed_ts(entry, view.sources.get(name)))
+            .max()
             .map(|ts| ts.as_tt_seconds()),
     }
 }
@@ -204,6 +239,7 @@ struct LedgerQuery {
     entries: Option<Vec<String>>,
     show_public: bool,
     show_private: bool,
+    show_references: bool,
 }
 
 fn parse_ledger_query(raw: Option<&str>) -> Result<LedgerQuery, ApiError> {
@@ -215,6 +251,7 @@ fn parse_ledger_query(raw: Option<&str>) -> Result<LedgerQuery, ApiError> {
         entries: None,
         show_public: true,
         show_private: true,
+        show_references: true,
     };
     let flag = |key: &str, value: &str| match value.to_ascii_lowercase().as_str() {
         "true" | "1" => Ok(true),
@@ -235,9 +272,7 @@ fn parse_ledger_query(raw: Option<&str>) -> Result<LedgerQuery, ApiError> {
             ),
             "show_public" => query.show_public = flag(&key, &value)?,
             "show_private" => query.show_private = flag(&key, &value)?,
-            "show_references" => {
-                flag(&key, &value)?;
-            }
+            "show_references" => query.show_references = flag(&key, &value)?,
             other => {
                 return Err(ApiError::new(
                     ErrorCode::RequestFormat,
@@ -297,7 +332,10 @@ pub(crate) async fn get_ledger(
     // when visible anyway (spec §5.7).
     let own = view.own;
     view.entries.retain(|_, entry| {
-        if !own {
+        let reference = !matches!(entry.content, EntryContent::Value(_));
+        if reference && !query.show_references {
+            false
+        } else if !own {
             true
         } else if entry.visibility.is_some() {
             query.show_public
@@ -482,4 +520,165 @@ pub(crate) async fn update_values(
         )
         .await?;
     Ok(Json(ledger_body(&view, true)))
+}
+
+/// Parses the query of a history read: `entries` (comma-separated and/or repeated), `ge` and
+/// `le` (Trusted Twin seconds) and `limit` (1–1000, default 100).
+fn parse_history_query(
+    raw: Option<&str>,
+) -> Result<(Option<Vec<String>>, HistoryBounds), ApiError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|error| {
+            ApiError::new(ErrorCode::RequestFormat, format!("invalid query: {error}"))
+        })?;
+    let mut entries: Option<Vec<String>> = None;
+    let mut bounds = HistoryBounds {
+        ge: None,
+        le: None,
+        limit: DEFAULT_HISTORY_LIMIT,
+    };
+    let timestamp = |key: &str, value: &str| {
+        value
+            .parse::<f64>()
+            .ok()
+            .and_then(Timestamp::from_tt_seconds)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::RequestFormat,
+                    format!("`{key}` must be a timestamp in seconds, got `{value}`"),
+                )
+            })
+    };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "entries" => entries.get_or_insert_with(Vec::new).extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_owned),
+            ),
+            "ge" => bounds.ge = Some(timestamp(&key, &value)?),
+            "le" => bounds.le = Some(timestamp(&key, &value)?),
+            "limit" => {
+                bounds.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|limit| (1..=MAX_HISTORY_LIMIT).contains(limit))
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            ErrorCode::RequestFormat,
+                            format!(
+                                "`limit` must be between 1 and {MAX_HISTORY_LIMIT}, got `{value}`"
+                            ),
+                        )
+                    })?;
+            }
+            other => {
+                return Err(ApiError::new(
+                    ErrorCode::RequestFormat,
+                    format!("unknown query parameter `{other}`"),
+                ))
+            }
+        }
+    }
+    Ok((entries, bounds))
+}
+
+/// A timestamp as a history key, the way Python prints a float: `1650882205.34`,
+/// `1650882205.0`.
+fn history_key(ts: Timestamp) -> String {
+    let seconds = ts.as_tt_seconds();
+    if seconds.fract() == 0.0 {
+        format!("{seconds:.1}")
+    } else {
+        format!("{seconds}")
+    }
+}
+
+/// The history body, written by hand so each entry's records keep their newest-first order
+/// (a JSON map here would sort the keys).
+fn history_body(history: &BTreeMap<String, EntryHistory>) -> Result<String, ApiError> {
+    let mut body = String::from("{\"entries\":{");
+    for (index, (name, answer)) in history.iter().enumerate() {
+        if index > 0 {
+            body.push(',');
+        }
+        body.push_str(&json_text(name)?);
+        body.push(':');
+        match answer {
+            EntryHistory::NotAccessible => body.push_str(&json_text(NOT_ACCESSIBLE)?),
+            EntryHistory::Records(records) => {
+                body.push('{');
+                // Two changes within one millisecond share a key: show the newer only, so the
+                // object has no duplicate keys.
+                let mut previous: Option<Timestamp> = None;
+                for record in records {
+                    if previous == Some(record.ts) {
+                        continue;
+                    }
+                    if previous.is_some() {
+                        body.push(',');
+                    }
+                    previous = Some(record.ts);
+                    body.push_str(&json_text(&history_key(record.ts))?);
+                    body.push(':');
+                    body.push_str(&json_text(&record.value)?);
+                }
+                body.push('}');
+            }
+        }
+    }
+    body.push_str("}}");
+    Ok(body)
+}
+
+/// What a history read says for an entry the caller may not see (or that does not exist).
+const NOT_ACCESSIBLE: &str = "Entry not accessible.";
+
+/// One JSON value of the hand-written history body.
+fn json_text<T: Serialize + ?Sized>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|error| {
+        ApiError::new(
+            ErrorCode::General,
+            format!("history does not serialize: {error}"),
+        )
+    })
+}
+
+/// Reads the history of entries (`get_twin_ledger_entry_history`).
+#[utoipa::path(get, path = "/twins/{twin}/ledgers/{ledger}/history", tag = "ledgers",
+    operation_id = "get_twin_ledger_entry_history",
+    security(("user_credential" = [])),
+    params(
+        ("twin" = String, Path, description = "Twin uuid"),
+        ("ledger" = String, Path, description = "`personal`, `owner`, `creator` or an account uuid"),
+        ("entries" = Option<String>, Query, description = "Entry names, comma-separated or repeated; default: every visible entry that keeps history"),
+        ("ge" = Option<f64>, Query, description = "Only records at or after this time (seconds)"),
+        ("le" = Option<f64>, Query, description = "Only records at or before this time (seconds)"),
+        ("limit" = Option<u32>, Query, description = "Records per entry, newest first: 1–1000, default 100"),
+    ),
+    responses(
+        (status = 200, description = "Per entry a map from timestamp to value, newest first, or \"Entry not accessible.\"", body = Object),
+        (status = 400, description = "Invalid ledger, twin id or query", body = ErrorBody),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 403, description = "The role or its twin rule does not allow it", body = ErrorBody),
+        (status = 404, description = "No such twin", body = ErrorBody),
+    ))]
+pub(crate) async fn get_history(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((twin, ledger)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<([(header::HeaderName, &'static str); 1], String), ApiError> {
+    let (twin, selector) = parse_target(&twin, &ledger)?;
+    let (entries, bounds) = parse_history_query(raw.as_deref())?;
+    let history = state
+        .steward
+        .get_ledger_history(&principal, twin, selector, entries.as_deref(), bounds)
+        .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        history_body(&history)?,
+    ))
 }

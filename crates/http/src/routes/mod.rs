@@ -85,6 +85,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(ledgers::get_values).patch(ledgers::update_values),
         )
         .route(
+            "/twins/{twin}/ledgers/{ledger}/history",
+            get(ledgers::get_history),
+        )
+        .route(
             "/roles/{role}",
             get(roles::get_role)
                 .patch(roles::update_role)

@@ -6,14 +6,14 @@ use serde_json::{json, Value};
 
 use super::{TestAccount, TestApp};
 
-struct Story {
-    shop: TestAccount,
-    courier: TestAccount,
-    order: String,
+pub(super) struct Story {
+    pub(super) shop: TestAccount,
+    pub(super) courier: TestAccount,
+    pub(super) order: String,
 }
 
 /// A shop with an order twin; the courier's role sees orders and lets entry visibility decide.
-async fn story(app: &TestApp) -> Story {
+pub(super) async fn story(app: &TestApp) -> Story {
     let shop = app.create_account("Shop").await;
     let courier = app.create_account("Courier").await;
     let order = app

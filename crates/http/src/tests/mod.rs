@@ -33,10 +33,12 @@ macro_rules! api_tests {
 mod access;
 mod authz_matrix;
 mod errors;
+mod history;
 mod identities;
 mod isolation;
 mod ledgers;
 mod operator;
+mod references;
 mod security;
 mod stickers;
 mod system;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use steward_domain::{AccountId, Entry, EntryContent, HistoryWrite, Ledger, TwinId};
-use steward_store::{Entity, Store, StoreError};
+use steward_store::{Entity, LedgerOf, Store, StoreError};
 
 use super::{assert_conflict, assert_not_found, new_account};
 use crate::fixtures::{self, at};
 
 /// A stored twin owned by a fresh account; returns (twin, owner).
-async fn new_twin(store: &dyn Store) -> (TwinId, AccountId) {
+pub(super) async fn new_twin(store: &dyn Store) -> (TwinId, AccountId) {
     let owner = new_account(store, "Acme").await.account.id;
     let twin = fixtures::twin(owner);
     store
@@ -149,7 +149,9 @@ pub async fn creating_an_existing_ledger_conflicts_and_keeps_the_first(store: Ar
         ..fixtures::ledger(twin, owner, entries)
     };
     assert_conflict(
-        store.save_ledger(owner, &second, None, &HistoryWrite::default()).await,
+        store
+            .save_ledger(owner, &second, None, &HistoryWrite::default())
+            .await,
         Entity::Ledger,
     );
     assert_eq!(stored_ledger(store.as_ref(), twin, owner).await, first);
@@ -235,7 +237,12 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
     for expected_version in [1, 0, 3, 4, u64::from(u32::MAX)] {
         assert_conflict(
             store
-                .save_ledger(owner, &stale, Some(expected_version), &HistoryWrite::default())
+                .save_ledger(
+                    owner,
+                    &stale,
+                    Some(expected_version),
+                    &HistoryWrite::default(),
+                )
                 .await,
             Entity::Ledger,
         );
@@ -249,14 +256,18 @@ pub async fn updating_a_missing_ledger_conflicts(store: Arc<dyn Store>) {
     let (twin, owner) = new_twin(store.as_ref()).await;
     let ledger = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     assert_conflict(
-        store.save_ledger(owner, &ledger, Some(1), &HistoryWrite::default()).await,
+        store
+            .save_ledger(owner, &ledger, Some(1), &HistoryWrite::default())
+            .await,
         Entity::Ledger,
     );
     assert_eq!(store.get_ledger(twin, owner).await.expect("get"), None);
 
     let nowhere = fixtures::ledger(TwinId::new_random(), owner, BTreeMap::new());
     assert_conflict(
-        store.save_ledger(owner, &nowhere, Some(1), &HistoryWrite::default()).await,
+        store
+            .save_ledger(owner, &nowhere, Some(1), &HistoryWrite::default())
+            .await,
         Entity::Ledger,
     );
 }
@@ -271,7 +282,9 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
 
     let on_missing_twin = fixtures::ledger(missing_twin, owner, BTreeMap::new());
     assert_not_found(
-        store.save_ledger(owner, &on_missing_twin, None, &HistoryWrite::default()).await,
+        store
+            .save_ledger(owner, &on_missing_twin, None, &HistoryWrite::default())
+            .await,
         Entity::Twin,
     );
     assert_eq!(
@@ -282,7 +295,12 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
     let of_missing_account = fixtures::ledger(twin, missing_account, BTreeMap::new());
     assert_not_found(
         store
-            .save_ledger(missing_account, &of_missing_account, None, &HistoryWrite::default())
+            .save_ledger(
+                missing_account,
+                &of_missing_account,
+                None,
+                &HistoryWrite::default(),
+            )
             .await,
         Entity::Account,
     );
@@ -294,7 +312,12 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
     let both_missing = fixtures::ledger(missing_twin, missing_account, BTreeMap::new());
     assert_not_found(
         store
-            .save_ledger(missing_account, &both_missing, None, &HistoryWrite::default())
+            .save_ledger(
+                missing_account,
+                &both_missing,
+                None,
+                &HistoryWrite::default(),
+            )
             .await,
         Entity::Twin,
     );
@@ -302,7 +325,9 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
     let other = new_account(store.as_ref(), "Globex").await.account.id;
     let of_other = fixtures::ledger(twin, other, every_kind_of_entry(twin, other));
     for expected_version in [None, Some(1)] {
-        let result = store.save_ledger(owner, &of_other, expected_version, &HistoryWrite::default()).await;
+        let result = store
+            .save_ledger(owner, &of_other, expected_version, &HistoryWrite::default())
+            .await;
         assert!(
             matches!(result, Err(StoreError::Backend(_))),
             "a ledger of another account should be refused as a caller bug, got {result:?}"
@@ -315,7 +340,9 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
         version: u64::MAX,
         ..fixtures::ledger(twin, owner, BTreeMap::new())
     };
-    let result = store.save_ledger(owner, &beyond, None, &HistoryWrite::default()).await;
+    let result = store
+        .save_ledger(owner, &beyond, None, &HistoryWrite::default())
+        .await;
     assert!(
         matches!(result, Err(StoreError::Backend(_))),
         "a version past i64::MAX should be refused, got {result:?}"
@@ -452,7 +479,9 @@ async fn race(
             ..fixtures::ledger(twin, account, entries)
         };
         racers.push(tokio::spawn(async move {
-            let outcome = store.save_ledger(account, &ledger, expected_version, &HistoryWrite::default()).await;
+            let outcome = store
+                .save_ledger(account, &ledger, expected_version, &HistoryWrite::default())
+                .await;
             (ledger, outcome)
         }));
     }
@@ -476,4 +505,40 @@ fn only_winner(outcomes: Vec<(Ledger, Result<(), StoreError>)>) -> Ledger {
     }
     assert_eq!(winners.len(), 1, "exactly one save should win: {winners:?}");
     winners.remove(0)
+}
+
+/// `get_twin_with_ledger` answers exactly what `get_twin` and `get_ledger` answer, for every
+/// way of naming the ledger; a ledger never written is `None`, a missing twin `NotFound`.
+pub async fn twin_with_ledger_matches_separate_reads(store: Arc<dyn Store>) {
+    let (twin, owner) = new_twin(store.as_ref()).await;
+    let reader = new_account(store.as_ref(), "Globex").await.account.id;
+    let ledger = Ledger {
+        version: 1,
+        ..fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner))
+    };
+    store
+        .save_ledger(owner, &ledger, None, &HistoryWrite::default())
+        .await
+        .expect("create ledger");
+    let stored_twin = store.get_twin(twin).await.expect("get twin");
+    for (of, expected) in [
+        (LedgerOf::Owner, Some(&ledger)),
+        (LedgerOf::Creator, Some(&ledger)),
+        (LedgerOf::Account(owner), Some(&ledger)),
+        (LedgerOf::Account(reader), None),
+        (LedgerOf::Account(AccountId::new_random()), None),
+    ] {
+        let (found_twin, found_ledger) = store
+            .get_twin_with_ledger(twin, of)
+            .await
+            .expect("get twin with ledger");
+        assert_eq!(found_twin, stored_twin, "{of:?}");
+        assert_eq!(found_ledger.as_ref(), expected, "{of:?}");
+    }
+    assert_not_found(
+        store
+            .get_twin_with_ledger(TwinId::new_random(), LedgerOf::Owner)
+            .await,
+        Entity::Twin,
+    );
 }

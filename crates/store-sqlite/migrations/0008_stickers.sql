@@ -1,0 +1,43 @@
+-- Stickers: workflow tags an account puts on a twin for chosen recipients. At most one sticker
+-- per (twin, account, colour), so the key is exactly that, twin_id first like every
+-- twin-scoped table. Re-putting a colour replaces the row.
+--
+-- The recipients (ids of users, roles or accounts, of any account, never checked to exist) are
+-- kept twice, written in one transaction: as a JSON array in the sticker row, which is what
+-- reads return, and one row each in sticker_recipients, the index that listing by recipient
+-- goes through, so "the stickers addressed to me" never scans all stickers. The index rows go
+-- with their sticker (ON DELETE CASCADE).
+--
+-- `publish` is opaque user JSON kept as the text the store wrote, NULL when the sticker has no
+-- notification configuration. Timestamps are integer milliseconds since the Unix epoch; a
+-- sticker is shown only while `validity_ts` is in the future, and the expiry worker deletes it
+-- once it has passed (through stickers_by_validity).
+
+CREATE TABLE stickers (
+    twin_id     TEXT    NOT NULL REFERENCES twins (id),
+    account_id  TEXT    NOT NULL REFERENCES accounts (id),
+    color       TEXT    NOT NULL,
+    note        TEXT    NOT NULL,
+    recipients  TEXT    NOT NULL CHECK (json_valid(recipients) AND json_type(recipients) = 'array'),
+    publish     TEXT             CHECK (publish IS NULL OR json_valid(publish)),
+    validity_ts INTEGER NOT NULL,
+    created_ts  INTEGER NOT NULL,
+    PRIMARY KEY (twin_id, account_id, color)
+) STRICT;
+
+-- Serves the expiry worker: the oldest validities first, without a scan.
+CREATE INDEX stickers_by_validity ON stickers (validity_ts);
+
+CREATE TABLE sticker_recipients (
+    twin_id    TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    color      TEXT NOT NULL,
+    recipient  TEXT NOT NULL,
+    PRIMARY KEY (twin_id, account_id, color, recipient),
+    FOREIGN KEY (twin_id, account_id, color)
+        REFERENCES stickers (twin_id, account_id, color) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+
+-- Serves listing by recipient (`GET /stickers`, `GET /twins/{twin}/stickers`).
+CREATE INDEX sticker_recipients_by_recipient
+    ON sticker_recipients (recipient, twin_id, account_id, color);

@@ -1,6 +1,7 @@
 //! A foreign reader's ledger read: 20 entries, 5 visible to the reader through their
-//! `visibility` rules, with the reader's role rules evaluated too; compared with one SQLite
-//! lookup of the same ledger, measured in the same run.
+//! `visibility` rules, with the reader's role rules evaluated too; with the object cache (the
+//! default) and without it, compared with one SQLite lookup of the same ledger, measured in the
+//! same run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
-use steward_core::{EntryInput, LedgerSelector, Steward, UserPatch};
+use steward_core::{EntryInput, LedgerSelector, ServiceSettings, Steward, UserPatch};
 use steward_domain::{RoleRules, SystemClock};
 use steward_store_sqlite::SqliteStore;
 
@@ -18,9 +19,17 @@ fn foreign_ledger_read(criterion: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (steward, reader, twin, shop_account) = runtime.block_on(async {
-        let store = SqliteStore::open(dir.path()).await.unwrap();
-        let steward = Steward::start(Arc::new(store), Arc::new(SystemClock), Default::default())
+    let (steward, uncached, reader, twin, shop_account) = runtime.block_on(async {
+        let store: Arc<dyn steward_store::Store> =
+            Arc::new(SqliteStore::open(dir.path()).await.unwrap());
+        let steward = Steward::start(store.clone(), Arc::new(SystemClock), Default::default())
+            .await
+            .unwrap();
+        let without_cache = ServiceSettings {
+            object_cache_ttl_millis: 0,
+            ..ServiceSettings::default()
+        };
+        let uncached = Steward::start(store, Arc::new(SystemClock), without_cache)
             .await
             .unwrap();
         let shop = steward.create_account("Shop").await.unwrap();
@@ -86,7 +95,7 @@ fn foreign_ledger_read(criterion: &mut Criterion) {
             )
             .await
             .unwrap();
-        (steward, reader, twin.id, shop.bootstrap.account.id)
+        (steward, uncached, reader, twin.id, shop.bootstrap.account.id)
     });
     let visible = runtime
         .block_on(steward.get_ledger_entries(&reader, twin, LedgerSelector::Owner, None))
@@ -102,6 +111,13 @@ fn foreign_ledger_read(criterion: &mut Criterion) {
         bencher.iter(|| {
             runtime
                 .block_on(steward.get_ledger_entries(&reader, twin, LedgerSelector::Owner, None))
+                .unwrap()
+        });
+    });
+    group.bench_function("foreign_reader_without_object_cache", |bencher| {
+        bencher.iter(|| {
+            runtime
+                .block_on(uncached.get_ledger_entries(&reader, twin, LedgerSelector::Owner, None))
                 .unwrap()
         });
     });

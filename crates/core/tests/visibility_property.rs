@@ -5,7 +5,8 @@
 //! shows another account's twins.
 //!
 //! Each rule text in the menus below is paired with a Rust predicate that computes its result
-//! directly, so the model does not use the rule engine.
+//! directly, so the model does not use the rule engine. The same holds for identity resolution:
+//! the reader resolves the owner's identity exactly when both identity rules allow it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -14,8 +15,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::json;
 use steward_core::{
-    EntryHistory, EntryInput, HistoryBounds, LedgerSelector, Principal, ReferenceStatus, RolePatch,
-    Steward, TwinScan, UserPatch,
+    EntryHistory, EntryInput, HistoryBounds, IdentityInput, LedgerSelector, Principal,
+    ReferenceStatus, ResolveContext, ResolvedTwins, RolePatch, Steward, TwinScan, UserPatch,
 };
 use steward_domain::{RoleId, RoleRules, SystemClock, TwinId};
 use steward_store_sqlite::SqliteStore;
@@ -117,11 +118,43 @@ fn world() -> World {
     }
 }
 
-fn case_strategy() -> impl Strategy<Value = (usize, i64, Vec<(usize, i64)>)> {
+/// Role `identity_rule` menu.
+fn identity_rule_menu() -> Vec<(Option<&'static str>, fn(i64) -> bool)> {
+    vec![
+        (None, |_| false),
+        (Some("true"), |_| true),
+        (Some("USER.level > 1"), |level| level > 1),
+        (Some("identity =~ 'ORD#.*'"), |_| true),
+    ]
+}
+
+/// Identity `visibility` menu; `{courier}` is replaced by the reader's account id.
+fn identity_visibility_menu() -> Vec<(Option<&'static str>, bool)> {
+    vec![
+        (None, false),
+        (Some("true"), true),
+        (Some("false"), false),
+        (Some("account == '{courier}'"), true),
+        (
+            Some("account == '00000000-0000-4000-8000-000000000000'"),
+            false,
+        ),
+    ]
+}
+
+type Case = ((usize, i64, Vec<(usize, i64)>), (usize, usize));
+
+fn case_strategy() -> impl Strategy<Value = Case> {
     (
-        0..entry_rule_menu().len(),
-        0_i64..4,
-        proptest::collection::vec((0..visibility_menu().len(), 0_i64..10), 1..12),
+        (
+            0..entry_rule_menu().len(),
+            0_i64..4,
+            proptest::collection::vec((0..visibility_menu().len(), 0_i64..10), 1..12),
+        ),
+        (
+            0..identity_rule_menu().len(),
+            0..identity_visibility_menu().len(),
+        ),
     )
 }
 
@@ -130,12 +163,14 @@ proptest! {
 
     #[test]
     fn readers_get_exactly_the_entries_the_model_allows(
-        (entry_rule_choice, reader_level, entries) in case_strategy()
+        ((entry_rule_choice, reader_level, entries), identity) in case_strategy()
     ) {
         thread_local! {
             static WORLD: World = world();
         }
-        WORLD.with(|world| check_case(world, entry_rule_choice, reader_level, &entries));
+        WORLD.with(|world| {
+            check_case(world, entry_rule_choice, reader_level, &entries, identity)
+        });
     }
 }
 
@@ -144,8 +179,12 @@ fn check_case(
     entry_rule_choice: usize,
     reader_level: i64,
     entries: &[(usize, i64)],
+    (identity_rule_choice, identity_visibility_choice): (usize, usize),
 ) {
     let entry_rules = entry_rule_menu();
+    let (identity_rule, identity_rule_allows) = identity_rule_menu()[identity_rule_choice];
+    let (identity_visibility, identity_visible) =
+        identity_visibility_menu()[identity_visibility_choice];
     let visibilities = visibility_menu();
     let (entry_rule, entry_predicate) = entry_rules[entry_rule_choice];
     let steward = &world.steward;
@@ -154,7 +193,7 @@ fn check_case(
         let rules = RoleRules {
             twin_rule: Some("true".to_owned()),
             entry_rule: entry_rule.map(str::to_owned),
-            identity_rule: None,
+            identity_rule: identity_rule.map(str::to_owned),
         };
         let patch = RolePatch {
             rules: Some(rules),
@@ -236,6 +275,50 @@ fn check_case(
         )
         .await;
         assert_scan_shows_only_own_twins(steward, &reader, twin.id).await;
+
+        // Resolve: the owner attaches an identity; the reader resolves the twin exactly when
+        // the identity's visibility and the reader's identity rule both allow it.
+        let identity = format!("ORD#{}", twin.id);
+        let input = IdentityInput {
+            validity_ts: None,
+            visibility: identity_visibility
+                .map(|rule| rule.replace("{courier}", &world.courier_account)),
+        };
+        steward
+            .create_twin_identities(&world.shop_admin, twin.id, vec![(identity.clone(), input)])
+            .await
+            .unwrap();
+        let expected = identity_visible && identity_rule_allows(reader_level);
+        for context in [
+            ResolveContext::System,
+            ResolveContext::Accounts(vec![world.shop_admin.account]),
+        ] {
+            for details in [false, true] {
+                let resolved = steward
+                    .resolve_twin_identity(&reader, &identity, context.clone(), details)
+                    .await
+                    .unwrap();
+                let found = match resolved {
+                    ResolvedTwins::Ids(ids) => ids.contains(&twin.id),
+                    ResolvedTwins::Twins(twins) => twins.iter().any(|found| found.id == twin.id),
+                };
+                assert_eq!(found, expected, "resolve {context:?} details={details}");
+            }
+        }
+        let own = steward
+            .resolve_twin_identity(
+                &reader,
+                &identity,
+                ResolveContext::Accounts(vec![reader.account]),
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            own,
+            ResolvedTwins::Ids(Vec::new()),
+            "the reader attached nothing"
+        );
         // The owner sees everything on its own ledger (Super Admin, no entry rule).
         let all: Vec<String> = (0..entries.len())
             .map(|index| format!("e{index}"))

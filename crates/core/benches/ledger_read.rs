@@ -95,7 +95,13 @@ fn foreign_ledger_read(criterion: &mut Criterion) {
             )
             .await
             .unwrap();
-        (steward, uncached, reader, twin.id, shop.bootstrap.account.id)
+        (
+            steward,
+            uncached,
+            reader,
+            twin.id,
+            shop.bootstrap.account.id,
+        )
     });
     let visible = runtime
         .block_on(steward.get_ledger_entries(&reader, twin, LedgerSelector::Owner, None))

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
-use steward_core::{EntryInput, LedgerSelector, ServiceSettings, Steward, UserPatch};
+use steward_core::{EntryInput, LedgerSelector, ServiceSettings, Steward, UserPatch, WriteOptions};
 use steward_domain::{RoleRules, SystemClock};
 use steward_store_sqlite::SqliteStore;
 
@@ -91,7 +91,7 @@ fn foreign_ledger_read(criterion: &mut Criterion) {
                 twin.id,
                 LedgerSelector::Personal,
                 entries,
-                BTreeMap::new(),
+                WriteOptions::default(),
             )
             .await
             .unwrap();

@@ -47,7 +47,8 @@ pub use identities::{
 };
 pub use ledgers::{
     Conditions, EntryHistory, EntryInput, HistoryBounds, LedgerSelector, LedgerView,
-    ReferenceStatus, ResolvedSource, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT, MAX_LEDGER_BYTES,
+    ReferenceStatus, ResolvedSource, WriteOptions, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT,
+    MAX_LEDGER_BYTES, MAX_TRANSACTION_ID_CHARS,
 };
 pub use operator::{OperatorAuth, OperatorTokenSetup};
 pub use principal::{AuthMethod, Principal, TokenOptions};

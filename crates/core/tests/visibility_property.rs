@@ -17,6 +17,7 @@ use serde_json::json;
 use steward_core::{
     EntryHistory, EntryInput, HistoryBounds, IdentityInput, LedgerSelector, Principal,
     ReferenceStatus, ResolveContext, ResolvedTwins, RolePatch, Steward, TwinScan, UserPatch,
+    WriteOptions,
 };
 use steward_domain::{RoleId, RoleRules, SystemClock, TwinId};
 use steward_store_sqlite::SqliteStore;
@@ -119,7 +120,10 @@ fn world() -> World {
 }
 
 /// Role `identity_rule` menu.
-fn identity_rule_menu() -> Vec<(Option<&'static str>, fn(i64) -> bool)> {
+/// Whether a rule allows a reader of this `USER.level`.
+type LevelPredicate = fn(i64) -> bool;
+
+fn identity_rule_menu() -> Vec<(Option<&'static str>, LevelPredicate)> {
     vec![
         (None, |_| false),
         (Some("true"), |_| true),
@@ -244,7 +248,7 @@ fn check_case(
                 twin.id,
                 LedgerSelector::Personal,
                 inputs,
-                BTreeMap::new(),
+                WriteOptions::default(),
             )
             .await
             .unwrap();
@@ -423,7 +427,7 @@ async fn assert_references(
             twin,
             LedgerSelector::Personal,
             inputs,
-            BTreeMap::new(),
+            WriteOptions::default(),
         )
         .await
         .unwrap();

@@ -62,3 +62,25 @@ pub struct Ledger {
     /// When the ledger last changed.
     pub updated_ts: Timestamp,
 }
+
+/// How long a ledger write's `transaction` id is remembered, in milliseconds: 24 hours.
+pub const TRANSACTION_RETENTION_MILLIS: i64 = 24 * 60 * 60 * 1000;
+
+/// A ledger write made under a client-chosen `transaction` id, remembered so that a retry of
+/// the same request returns the first answer instead of writing again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerTransaction {
+    /// The account that wrote (transaction ids are scoped to it).
+    pub account: AccountId,
+    /// The client's transaction id.
+    pub id: String,
+    /// The twin written to.
+    pub twin: TwinId,
+    /// A digest of the operation and its request, to tell a retry from a different request
+    /// that reuses the id.
+    pub request_hash: String,
+    /// The entries the write answered with, as JSON.
+    pub response: Value,
+    /// When the write was stored.
+    pub created_ts: Timestamp,
+}

@@ -24,7 +24,7 @@ pub use history::{
 };
 pub use identities::Identity;
 pub use ids::{AccountId, IdParseError, RoleId, TwinId, UserId};
-pub use ledgers::{Entry, EntryContent, Ledger};
+pub use ledgers::{Entry, EntryContent, Ledger, LedgerTransaction, TRANSACTION_RETENTION_MILLIS};
 pub use stickers::Sticker;
 pub use time::Timestamp;
 pub use twins::{Termination, Twin, TwinStatus};

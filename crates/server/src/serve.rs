@@ -132,6 +132,7 @@ async fn run_housekeeping(steward: Steward, interval: Duration) {
                     history_records = report.history_records,
                     secret_pins = report.secret_pins,
                     stickers = report.stickers,
+                    transactions = report.transactions,
                     "housekeeping removed expired data"
                 );
             }

@@ -99,6 +99,7 @@ macro_rules! conformance_tests {
                 ledgers_are_isolated_between_accounts_on_one_twin,
                 concurrent_ledger_saves_of_one_version_succeed_exactly_once,
                 twin_with_ledger_matches_separate_reads,
+                ledger_transactions_make_writes_idempotent,
                 user_json_round_trips_exactly,
                 role_strings_round_trip_exactly,
                 account_resource_access_log_round_trips_exactly,

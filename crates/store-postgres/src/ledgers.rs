@@ -3,12 +3,13 @@
 
 use sqlx::error::ErrorKind;
 use sqlx::PgConnection;
-use steward_domain::{AccountId, HistoryWrite, Ledger, Twin, TwinId};
+use steward_domain::{AccountId, HistoryWrite, Ledger, LedgerTransaction, Twin, TwinId};
 use steward_store::{Entity, LedgerOf, StoreError};
 
 use crate::error::{database_error, map_violation};
 use crate::history::apply_history;
 use crate::rows::{encode_json, LedgerRow, TwinLedgerRow};
+use crate::transactions::insert_transaction;
 use crate::PostgresStore;
 
 const LEDGER_COLUMNS: &str = "twin_id, account_id, entries, version, created_ts, updated_ts";
@@ -88,6 +89,7 @@ impl PostgresStore {
         ledger: &Ledger,
         expected_version: Option<u64>,
         history: &HistoryWrite,
+        remembered: Option<&LedgerTransaction>,
     ) -> Result<(), StoreError> {
         ensure_ledger_of(account, ledger)?;
         let entries = encode_json(&ledger.entries)?;
@@ -121,6 +123,9 @@ impl PostgresStore {
                 history,
             )
             .await?;
+        }
+        if let Some(remembered) = remembered {
+            insert_transaction(&mut transaction, account, remembered).await?;
         }
         transaction.commit().await.map_err(database_error)
     }

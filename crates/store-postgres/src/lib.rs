@@ -18,6 +18,7 @@ mod secrets;
 mod stickers;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod transactions;
 mod twins;
 
 use std::time::Duration;
@@ -27,8 +28,8 @@ use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, HistoryRecord, HistoryWrite, Identity,
-    Ledger, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp, Twin, TwinId, User,
-    UserId,
+    Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp,
+    Twin, TwinId, User, UserId,
 };
 use steward_store::{
     HistoryQuery, LedgerOf, PageRequest, StickerQuery, Store, StoreError, TerminationOutcome,
@@ -275,9 +276,22 @@ impl Store for PostgresStore {
         ledger: &Ledger,
         expected_version: Option<u64>,
         history: &HistoryWrite,
+        transaction: Option<&LedgerTransaction>,
     ) -> Result<(), StoreError> {
-        self.save_ledger_row(account, ledger, expected_version, history)
+        self.save_ledger_row(account, ledger, expected_version, history, transaction)
             .await
+    }
+
+    async fn get_ledger_transaction(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<LedgerTransaction>, StoreError> {
+        self.get_ledger_transaction_row(account, id).await
+    }
+
+    async fn prune_ledger_transactions(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.prune_ledger_transaction_rows(before).await
     }
 
     async fn get_twin_with_ledger(

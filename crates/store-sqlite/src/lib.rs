@@ -16,6 +16,7 @@ mod pins;
 mod rows;
 mod secrets;
 mod stickers;
+mod transactions;
 mod twins;
 
 use std::path::{Path, PathBuf};
@@ -29,8 +30,8 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, HistoryRecord, HistoryWrite, Identity,
-    Ledger, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp, Twin, TwinId, User,
-    UserId,
+    Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp,
+    Twin, TwinId, User, UserId,
 };
 use steward_store::{
     HistoryQuery, LedgerOf, PageRequest, StickerQuery, Store, StoreError, TerminationOutcome,
@@ -371,9 +372,22 @@ impl Store for SqliteStore {
         ledger: &Ledger,
         expected_version: Option<u64>,
         history: &HistoryWrite,
+        transaction: Option<&LedgerTransaction>,
     ) -> Result<(), StoreError> {
-        self.save_ledger_row(account, ledger, expected_version, history)
+        self.save_ledger_row(account, ledger, expected_version, history, transaction)
             .await
+    }
+
+    async fn get_ledger_transaction(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<LedgerTransaction>, StoreError> {
+        self.get_ledger_transaction_row(account, id).await
+    }
+
+    async fn prune_ledger_transactions(&self, before: Timestamp) -> Result<u64, StoreError> {
+        self.prune_ledger_transaction_rows(before).await
     }
 
     async fn get_twin_with_ledger(

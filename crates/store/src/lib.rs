@@ -14,8 +14,8 @@ use serde_json::Map;
 use serde_json::Value;
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, HistoryRecord, HistoryWrite, Identity,
-    Ledger, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp, Twin, TwinId, User,
-    UserId,
+    Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp,
+    Twin, TwinId, User, UserId,
 };
 use uuid::Uuid;
 
@@ -42,6 +42,8 @@ pub enum Entity {
     Identity,
     /// A sticker.
     Sticker,
+    /// A ledger write's transaction id.
+    Transaction,
 }
 
 impl Entity {
@@ -58,6 +60,7 @@ impl Entity {
             Self::Ledger => "ledger",
             Self::Identity => "identity",
             Self::Sticker => "sticker",
+            Self::Transaction => "transaction",
         }
     }
 }
@@ -345,14 +348,27 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::Conflict`] and nothing changes. `NotFound(Twin)` for a missing twin.
     /// `history` is applied in the same transaction: purges, then retention changes, then
     /// appends, then trimming each appended entry to its newest
-    /// [`steward_domain::MAX_HISTORY_RECORDS`] records.
+    /// [`steward_domain::MAX_HISTORY_RECORDS`] records. `transaction` (whose account must be
+    /// `account`) is stored in the same transaction too; if the account already stored that
+    /// transaction id, nothing changes and the answer is `AlreadyExists(Transaction)`.
     async fn save_ledger(
         &self,
         account: AccountId,
         ledger: &Ledger,
         expected_version: Option<u64>,
         history: &HistoryWrite,
+        transaction: Option<&LedgerTransaction>,
     ) -> Result<(), StoreError>;
+
+    /// Loads a remembered ledger write of `account` by its transaction id.
+    async fn get_ledger_transaction(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<LedgerTransaction>, StoreError>;
+
+    /// Forgets remembered ledger writes stored before `before`; returns how many.
+    async fn prune_ledger_transactions(&self, before: Timestamp) -> Result<u64, StoreError>;
 
     /// Loads a twin (whoever owns it) and one of its ledgers in one round trip: the hot path of
     /// every ledger read. `NotFound(Twin)` for a missing twin; `None` for a ledger never

@@ -300,10 +300,18 @@ def run(base_url, shop_secret, shop_account, courier_secret, courier_account, co
     check_error("update_twin_ledger_entry", body, 404653)
     step("update_twin_ledger_entry of a missing entry -> 404 / 404653")
 
+    request = {"entries": {"x": {"value": 1}}, "transaction": "t-1"}
+    first = call(shop, "add_twin_ledger_entry", order, body=request, expect=201)
+    retry = call(shop, "add_twin_ledger_entry", order, body=request, expect=201)
+    check(retry == first, f"a retried transaction answers the first result: {retry} != {first}")
     body = call(shop, "add_twin_ledger_entry", order,
-                body={"entries": {"x": {"value": 1}}, "transaction": "t-1"}, expect=400)
-    check_error("add_twin_ledger_entry", body, 400897)
-    step("a non-null transaction is refused (not yet supported) -> 400 / 400897")
+                body={"entries": {"y": {"value": 1}}, "transaction": "t-1"}, expect=400)
+    check_error("add_twin_ledger_entry", body, 400358)
+    body = call(shop, "add_twin_ledger_entry", order,
+                body={"entries": {"y": {"value": 1}}, "transaction": 5}, expect=400)
+    check_error("add_twin_ledger_entry", body, 400589)
+    call(shop, "delete_twin_ledger_entry", order, params={"entries": "x"}, expect=200)
+    step("transaction ids: a retry answers the first result; reuse for another request -> 400358")
 
     source = f"twin://{order}/{courier_account}/delivery_status"
     added = call(shop, "add_twin_ledger_entry", order,

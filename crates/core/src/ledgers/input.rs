@@ -110,6 +110,54 @@ fn validate_source(name: &str, source: &str, include: bool) -> Result<(), Error>
 }
 
 impl EntryInput {
+    /// The input as request JSON (present fields only; `null` where a field clears).
+    pub(crate) fn to_json(&self) -> Value {
+        let mut object = serde_json::Map::new();
+        let mut put = |key: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                object.insert(key.to_owned(), value);
+            }
+        };
+        put("value", self.value.clone());
+        put(
+            "ref",
+            self.reference
+                .clone()
+                .map(|source| serde_json::json!({ "source": source })),
+        );
+        put(
+            "include",
+            self.include
+                .clone()
+                .map(|source| serde_json::json!({ "source": source })),
+        );
+        put(
+            "visibility",
+            self.visibility
+                .clone()
+                .map(|rule| rule.map_or(Value::Null, Value::from)),
+        );
+        put(
+            "history",
+            self.history
+                .clone()
+                .map(|history| history.map_or(Value::Null, Value::from)),
+        );
+        put(
+            "publish",
+            self.publish
+                .clone()
+                .map(|publish| publish.unwrap_or(Value::Null)),
+        );
+        put(
+            "timeseries",
+            self.timeseries
+                .clone()
+                .map(|series| series.unwrap_or(Value::Null)),
+        );
+        Value::Object(object)
+    }
+
     /// Checks the parts that do not depend on stored state.
     pub(crate) fn validate(&self, name: &str) -> Result<(), Error> {
         validate_entry_name(name)?;

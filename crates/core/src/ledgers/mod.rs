@@ -9,7 +9,7 @@ mod write;
 pub use history::{EntryHistory, HistoryBounds, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT};
 pub use references::{ReferenceStatus, ResolvedSource};
 
-pub use write::Conditions;
+pub use write::{Conditions, WriteOptions, MAX_TRANSACTION_ID_CHARS};
 
 use std::collections::BTreeMap;
 use std::str::FromStr;

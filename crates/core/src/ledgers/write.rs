@@ -6,8 +6,8 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use steward_domain::{Entry, Ledger, Timestamp, Twin, TwinId};
-use steward_store::StoreError;
+use steward_domain::{AccountId, Entry, Ledger, LedgerTransaction, Timestamp, Twin, TwinId};
+use steward_store::{Entity, StoreError};
 
 use super::history::history_write;
 use super::references::SourceReader;
@@ -23,6 +23,69 @@ const WRITE_ATTEMPTS: usize = 8;
 /// Write `conditions`: entry name → rule that must be true for the stored entry.
 pub type Conditions = BTreeMap<String, String>;
 
+/// One write request, as the shared write path takes it.
+struct WriteRequest<'a> {
+    operation: &'static str,
+    twin: TwinId,
+    selector: LedgerSelector,
+    options: &'a WriteOptions,
+    /// The request body as JSON, for the transaction digest.
+    body: Value,
+}
+
+/// Longest client `transaction` id.
+pub const MAX_TRANSACTION_ID_CHARS: usize = 128;
+
+/// How a write is made: its `conditions`, and an optional client `transaction` id that makes
+/// retries of the same request answer the first result instead of writing again (remembered
+/// for 24 hours).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Entry name → rule that must hold for the stored entry.
+    pub conditions: Conditions,
+    /// The client's transaction id.
+    pub transaction: Option<String>,
+}
+
+fn validate_transaction_id(id: &str) -> Result<(), Error> {
+    let length = id.chars().count();
+    if (1..=MAX_TRANSACTION_ID_CHARS).contains(&length) && !id.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(Error::request_format(format!(
+            "`transaction` must be 1–{MAX_TRANSACTION_ID_CHARS} characters without control characters"
+        )))
+    }
+}
+
+/// The request as JSON, for the transaction digest.
+fn entries_request(entries: &BTreeMap<String, EntryInput>) -> Value {
+    entries
+        .iter()
+        .map(|(name, input)| (name.clone(), input.to_json()))
+        .collect::<serde_json::Map<String, Value>>()
+        .into()
+}
+
+/// A digest of one write request: operation, twin, ledger, conditions and body. Two requests
+/// with the same digest are the same request.
+fn request_digest(
+    operation: &str,
+    twin: &Twin,
+    account: AccountId,
+    conditions: &Conditions,
+    request: &Value,
+) -> String {
+    let canonical = serde_json::json!({
+        "operation": operation,
+        "twin": twin.id.to_string(),
+        "ledger": account.to_string(),
+        "conditions": conditions,
+        "request": request,
+    });
+    crate::credentials::hash_credential(&canonical.to_string())
+}
+
 fn entry_not_found(name: &str) -> Error {
     Error::new(ErrorCode::NotFound, format!("entry `{name}` not found"))
 }
@@ -35,34 +98,35 @@ impl Steward {
         twin: TwinId,
         selector: LedgerSelector,
         entries: BTreeMap<String, EntryInput>,
-        conditions: Conditions,
+        options: WriteOptions,
     ) -> Result<LedgerView, Error> {
         authorize_operation(principal, "add_twin_ledger_entry")?;
         for (name, input) in &entries {
             input.validate(name)?;
         }
-        self.write_own_ledger(
-            principal,
-            "add_twin_ledger_entry",
+        let request = entries_request(&entries);
+        let request = WriteRequest {
+            operation: "add_twin_ledger_entry",
             twin,
             selector,
-            &conditions,
-            |ledger, now| {
-                let mut added = BTreeMap::new();
-                for (name, input) in entries.clone() {
-                    if ledger.entries.contains_key(&name) {
-                        return Err(Error::new(
-                            ErrorCode::IdempotencyViolation,
-                            format!("entry `{name}` already exists; update it with PATCH"),
-                        ));
-                    }
-                    let entry = input.into_new_entry(&name, now)?;
-                    ledger.entries.insert(name.clone(), entry.clone());
-                    added.insert(name, entry);
+            options: &options,
+            body: request,
+        };
+        self.write_own_ledger(principal, request, |ledger, now| {
+            let mut added = BTreeMap::new();
+            for (name, input) in entries.clone() {
+                if ledger.entries.contains_key(&name) {
+                    return Err(Error::new(
+                        ErrorCode::IdempotencyViolation,
+                        format!("entry `{name}` already exists; update it with PATCH"),
+                    ));
                 }
-                Ok(added)
-            },
-        )
+                let entry = input.into_new_entry(&name, now)?;
+                ledger.entries.insert(name.clone(), entry.clone());
+                added.insert(name, entry);
+            }
+            Ok(added)
+        })
         .await
     }
 
@@ -73,31 +137,32 @@ impl Steward {
         twin: TwinId,
         selector: LedgerSelector,
         entries: BTreeMap<String, EntryInput>,
-        conditions: Conditions,
+        options: WriteOptions,
     ) -> Result<LedgerView, Error> {
         authorize_operation(principal, "update_twin_ledger_entry")?;
         for (name, input) in &entries {
             input.validate(name)?;
         }
-        self.write_own_ledger(
-            principal,
-            "update_twin_ledger_entry",
+        let request = entries_request(&entries);
+        let request = WriteRequest {
+            operation: "update_twin_ledger_entry",
             twin,
             selector,
-            &conditions,
-            |ledger, now| {
-                let mut updated = BTreeMap::new();
-                for (name, input) in entries.clone() {
-                    let entry = ledger
-                        .entries
-                        .get_mut(&name)
-                        .ok_or_else(|| entry_not_found(&name))?;
-                    input.apply_to(&name, entry, now)?;
-                    updated.insert(name, entry.clone());
-                }
-                Ok(updated)
-            },
-        )
+            options: &options,
+            body: request,
+        };
+        self.write_own_ledger(principal, request, |ledger, now| {
+            let mut updated = BTreeMap::new();
+            for (name, input) in entries.clone() {
+                let entry = ledger
+                    .entries
+                    .get_mut(&name)
+                    .ok_or_else(|| entry_not_found(&name))?;
+                input.apply_to(&name, entry, now)?;
+                updated.insert(name, entry.clone());
+            }
+            Ok(updated)
+        })
         .await
     }
 
@@ -108,7 +173,7 @@ impl Steward {
         twin: TwinId,
         selector: LedgerSelector,
         values: BTreeMap<String, Value>,
-        conditions: Conditions,
+        options: WriteOptions,
     ) -> Result<LedgerView, Error> {
         authorize_operation(principal, "update_twin_ledger_entry_value")?;
         let entries = values
@@ -121,25 +186,26 @@ impl Steward {
                 input.validate(&name).map(|()| (name, input))
             })
             .collect::<Result<BTreeMap<_, _>, _>>()?;
-        self.write_own_ledger(
-            principal,
-            "update_twin_ledger_entry_value",
+        let request = entries_request(&entries);
+        let request = WriteRequest {
+            operation: "update_twin_ledger_entry_value",
             twin,
             selector,
-            &conditions,
-            |ledger, now| {
-                let mut updated = BTreeMap::new();
-                for (name, input) in entries.clone() {
-                    let entry = ledger
-                        .entries
-                        .get_mut(&name)
-                        .ok_or_else(|| entry_not_found(&name))?;
-                    input.apply_to(&name, entry, now)?;
-                    updated.insert(name, entry.clone());
-                }
-                Ok(updated)
-            },
-        )
+            options: &options,
+            body: request,
+        };
+        self.write_own_ledger(principal, request, |ledger, now| {
+            let mut updated = BTreeMap::new();
+            for (name, input) in entries.clone() {
+                let entry = ledger
+                    .entries
+                    .get_mut(&name)
+                    .ok_or_else(|| entry_not_found(&name))?;
+                input.apply_to(&name, entry, now)?;
+                updated.insert(name, entry.clone());
+            }
+            Ok(updated)
+        })
         .await
     }
 
@@ -151,7 +217,7 @@ impl Steward {
         twin: TwinId,
         selector: LedgerSelector,
         names: Vec<String>,
-        conditions: Conditions,
+        options: WriteOptions,
     ) -> Result<LedgerView, Error> {
         authorize_operation(principal, "delete_twin_ledger_entry")?;
         if names.is_empty() {
@@ -159,24 +225,25 @@ impl Steward {
                 "`entries` must name the entries to delete",
             ));
         }
-        self.write_own_ledger(
-            principal,
-            "delete_twin_ledger_entry",
+        let request = Value::from(names.clone());
+        let request = WriteRequest {
+            operation: "delete_twin_ledger_entry",
             twin,
             selector,
-            &conditions,
-            |ledger, _now| {
-                Ok(names
-                    .iter()
-                    .filter_map(|name| {
-                        ledger
-                            .entries
-                            .remove(name)
-                            .map(|entry| (name.clone(), entry))
-                    })
-                    .collect())
-            },
-        )
+            options: &options,
+            body: request,
+        };
+        self.write_own_ledger(principal, request, |ledger, _now| {
+            Ok(names
+                .iter()
+                .filter_map(|name| {
+                    ledger
+                        .entries
+                        .remove(name)
+                        .map(|entry| (name.clone(), entry))
+                })
+                .collect())
+        })
         .await
     }
 
@@ -186,18 +253,26 @@ impl Steward {
     async fn write_own_ledger<Change>(
         &self,
         principal: &Principal,
-        operation: &str,
-        twin: TwinId,
-        selector: LedgerSelector,
-        conditions: &Conditions,
+        request: WriteRequest<'_>,
         change: Change,
     ) -> Result<LedgerView, Error>
     where
         Change: Fn(&mut Ledger, Timestamp) -> Result<BTreeMap<String, Entry>, Error>,
     {
+        let WriteRequest {
+            operation,
+            twin,
+            selector,
+            options,
+            body: request,
+        } = request;
         authorize_operation(principal, operation)?;
+        let conditions = &options.conditions;
         for (name, rule) in conditions {
             validate_rule_text(&format!("conditions.{name}"), rule)?;
+        }
+        if let Some(id) = &options.transaction {
+            validate_transaction_id(id)?;
         }
         let twin = self.visible_twin(principal, twin).await?;
         let account = selector.account(principal, &twin);
@@ -207,9 +282,20 @@ impl Steward {
                 "only the ledger's own account can write to it",
             ));
         }
+        let request_hash = request_digest(operation, &twin, account, conditions, &request);
         for _ in 0..WRITE_ATTEMPTS {
             let now = self.clock.now();
             let stored = self.store.get_ledger(twin.id, account).await?;
+            // Looked up after reading the ledger: a retry that raced with the first request
+            // either sees its transaction here (it committed with the ledger just read) or
+            // loses at save time and comes back here.
+            if let Some(id) = &options.transaction {
+                if let Some(done) = self.store.get_ledger_transaction(account, id).await? {
+                    return self
+                        .replay(principal, &twin, account, done, &request_hash)
+                        .await;
+                }
+            }
             let expected_version = stored.as_ref().map(|ledger| ledger.version);
             let mut ledger = stored.unwrap_or_else(|| empty_ledger(twin.id, account, now));
             self.check_conditions(principal, &twin, &ledger, conditions, now)?;
@@ -227,9 +313,31 @@ impl Steward {
             }
             ledger.version = expected_version.map_or(1, |version| version + 1);
             ledger.updated_ts = now;
+            let remembered = match &options.transaction {
+                Some(id) => Some(LedgerTransaction {
+                    account,
+                    id: id.clone(),
+                    twin: twin.id,
+                    request_hash: request_hash.clone(),
+                    response: serde_json::to_value(&changed).map_err(|error| {
+                        Error::new(
+                            ErrorCode::General,
+                            format!("entries do not serialize: {error}"),
+                        )
+                    })?,
+                    created_ts: now,
+                }),
+                None => None,
+            };
             match self
                 .store
-                .save_ledger(account, &ledger, expected_version, &history)
+                .save_ledger(
+                    account,
+                    &ledger,
+                    expected_version,
+                    &history,
+                    remembered.as_ref(),
+                )
                 .await
             {
                 Ok(()) => {
@@ -245,11 +353,52 @@ impl Steward {
                         sources,
                     });
                 }
-                Err(StoreError::Conflict(_)) => continue,
+                // Another request changed the ledger, or stored this transaction id first: look
+                // again (the next attempt answers from the stored transaction).
+                Err(StoreError::Conflict(_) | StoreError::AlreadyExists(Entity::Transaction)) => {
+                    continue
+                }
                 Err(other) => return Err(other.into()),
             }
         }
         Err(StoreError::Conflict(steward_store::Entity::Ledger).into())
+    }
+
+    /// Answers a retried write from its remembered first answer; the same id with a different
+    /// request is 400 / 400358.
+    async fn replay(
+        &self,
+        principal: &Principal,
+        twin: &Twin,
+        account: AccountId,
+        done: LedgerTransaction,
+        request_hash: &str,
+    ) -> Result<LedgerView, Error> {
+        if done.request_hash != request_hash {
+            return Err(Error::new(
+                ErrorCode::IdempotencyViolation,
+                format!(
+                    "transaction `{}` was already used for a different request",
+                    done.id
+                ),
+            ));
+        }
+        let entries: BTreeMap<String, Entry> =
+            serde_json::from_value(done.response).map_err(|error| {
+                Error::new(
+                    ErrorCode::General,
+                    format!("remembered answer does not decode: {error}"),
+                )
+            })?;
+        let now = self.clock.now();
+        let mut reader = SourceReader::new(self, principal, now);
+        let sources = reader.resolve_all(twin.id, account, &entries).await?;
+        Ok(LedgerView {
+            account,
+            own: true,
+            entries,
+            sources,
+        })
     }
 
     /// Every condition must be true for the stored entry it names (a missing entry's

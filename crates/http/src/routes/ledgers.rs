@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use steward_core::{
     Conditions, EntryHistory, EntryInput, ErrorCode, HistoryBounds, LedgerSelector, LedgerView,
-    ResolvedSource, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT,
+    ResolvedSource, WriteOptions, DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT,
 };
 use steward_domain::{Entry, EntryContent, Timestamp, TwinId};
 use utoipa::ToSchema;
@@ -76,15 +76,15 @@ pub(crate) struct EntriesBody {
 }
 
 impl EntriesBody {
-    /// The entries and conditions of the request; a non-null `transaction` is refused.
-    fn into_parts(self) -> Result<(BTreeMap<String, EntryInput>, Conditions), ApiError> {
-        refuse_transaction(self.transaction.as_ref())?;
+    /// The entries, conditions and transaction id of the request.
+    fn into_parts(self) -> Result<(BTreeMap<String, EntryInput>, WriteOptions), ApiError> {
+        let options = write_options(self.conditions, self.transaction)?;
         let entries = self
             .entries
             .into_iter()
             .map(|(name, entry)| (name, entry.into()))
             .collect();
-        Ok((entries, self.conditions.unwrap_or_default()))
+        Ok((entries, options))
     }
 }
 
@@ -288,14 +288,25 @@ fn parse_target(twin: &str, ledger: &str) -> Result<(TwinId, LedgerSelector), Ap
     Ok((parse_path_id::<TwinId>(twin, "twin")?, ledger.parse()?))
 }
 
-fn refuse_transaction(transaction: Option<&Value>) -> Result<(), ApiError> {
-    match transaction {
-        None | Some(Value::Null) => Ok(()),
-        Some(_) => Err(ApiError::new(
-            ErrorCode::OperationNotAllowed,
-            "`transaction` is not supported yet; send null",
-        )),
-    }
+/// The write options of a body: conditions, and `transaction` (a string id or null).
+fn write_options(
+    conditions: Option<Conditions>,
+    transaction: Option<Value>,
+) -> Result<WriteOptions, ApiError> {
+    let transaction = match transaction {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) => Some(id),
+        Some(other) => {
+            return Err(ApiError::new(
+                ErrorCode::RequestFormat,
+                format!("`transaction` must be a string id or null, got {other}"),
+            ))
+        }
+    };
+    Ok(WriteOptions {
+        conditions: conditions.unwrap_or_default(),
+        transaction,
+    })
 }
 
 /// Reads the entries of a ledger the caller may see (`get_twin_ledger_entry`).
@@ -369,10 +380,10 @@ pub(crate) async fn add_entries(
     TtJson(body): TtJson<EntriesBody>,
 ) -> Result<(StatusCode, Json<LedgerBody>), ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
-    let (entries, conditions) = body.into_parts()?;
+    let (entries, options) = body.into_parts()?;
     let view = state
         .steward
-        .add_ledger_entries(&principal, twin, selector, entries, conditions)
+        .add_ledger_entries(&principal, twin, selector, entries, options)
         .await?;
     Ok((StatusCode::CREATED, Json(ledger_body(&view, false))))
 }
@@ -400,10 +411,10 @@ pub(crate) async fn update_entries(
     TtJson(body): TtJson<EntriesBody>,
 ) -> Result<Json<LedgerBody>, ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
-    let (entries, conditions) = body.into_parts()?;
+    let (entries, options) = body.into_parts()?;
     let view = state
         .steward
-        .update_ledger_entries(&principal, twin, selector, entries, conditions)
+        .update_ledger_entries(&principal, twin, selector, entries, options)
         .await?;
     Ok(Json(ledger_body(&view, false)))
 }
@@ -433,19 +444,13 @@ pub(crate) async fn delete_entries(
     TtJsonOrEmpty(body): TtJsonOrEmpty<DeleteBody>,
 ) -> Result<Json<LedgerBody>, ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
-    refuse_transaction(body.transaction.as_ref())?;
+    let options = write_options(body.conditions, body.transaction)?;
     let names = parse_ledger_query(raw.as_deref())?
         .entries
         .unwrap_or_default();
     let view = state
         .steward
-        .delete_ledger_entries(
-            &principal,
-            twin,
-            selector,
-            names,
-            body.conditions.unwrap_or_default(),
-        )
+        .delete_ledger_entries(&principal, twin, selector, names, options)
         .await?;
     Ok(Json(ledger_body(&view, false)))
 }
@@ -503,7 +508,7 @@ pub(crate) async fn update_values(
     TtJson(body): TtJson<ValuesBody>,
 ) -> Result<Json<LedgerBody>, ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
-    refuse_transaction(body.transaction.as_ref())?;
+    let options = write_options(body.conditions, body.transaction)?;
     let values = body
         .entries
         .into_iter()
@@ -511,13 +516,7 @@ pub(crate) async fn update_values(
         .collect();
     let view = state
         .steward
-        .update_ledger_values(
-            &principal,
-            twin,
-            selector,
-            values,
-            body.conditions.unwrap_or_default(),
-        )
+        .update_ledger_values(&principal, twin, selector, values, options)
         .await?;
     Ok(Json(ledger_body(&view, true)))
 }

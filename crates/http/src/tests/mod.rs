@@ -42,6 +42,7 @@ mod references;
 mod security;
 mod stickers;
 mod system;
+mod transactions;
 mod twins;
 
 use std::sync::Arc;

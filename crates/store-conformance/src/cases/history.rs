@@ -46,7 +46,7 @@ async fn save_with(store: &dyn Store, ledger: &Ledger, history: HistoryWrite) ->
         ..ledger.clone()
     };
     store
-        .save_ledger(ledger.account, &next, expected, &history)
+        .save_ledger(ledger.account, &next, expected, &history, None)
         .await
         .expect("save ledger with history");
     next
@@ -282,6 +282,7 @@ pub async fn history_is_written_with_its_ledger_only(store: Arc<dyn Store>) {
                 appends: vec![append("x", at(2), json!("lost"), None)],
                 ..HistoryWrite::default()
             },
+            None,
         )
         .await;
     assert!(refused.is_err(), "a stale version is refused");

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use steward_domain::{AccountId, Entry, EntryContent, HistoryWrite, Ledger, TwinId};
+use steward_domain::{
+    AccountId, Entry, EntryContent, HistoryWrite, Ledger, LedgerTransaction, TwinId,
+};
 use steward_store::{Entity, LedgerOf, Store, StoreError};
 
 use super::{assert_conflict, assert_not_found, new_account};
@@ -86,7 +88,7 @@ pub async fn ledger_round_trip_keeps_entries_exactly(store: Arc<dyn Store>) {
         ..fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner))
     };
     store
-        .save_ledger(owner, &ledger, None, &HistoryWrite::default())
+        .save_ledger(owner, &ledger, None, &HistoryWrite::default(), None)
         .await
         .expect("create ledger");
 
@@ -111,7 +113,7 @@ pub async fn ledger_round_trip_keeps_entries_exactly(store: Arc<dyn Store>) {
     let reader = new_account(store.as_ref(), "Globex").await.account.id;
     let empty = fixtures::ledger(twin, reader, BTreeMap::new());
     store
-        .save_ledger(reader, &empty, None, &HistoryWrite::default())
+        .save_ledger(reader, &empty, None, &HistoryWrite::default(), None)
         .await
         .expect("create empty ledger");
     assert_eq!(stored_ledger(store.as_ref(), twin, reader).await, empty);
@@ -137,7 +139,7 @@ pub async fn creating_an_existing_ledger_conflicts_and_keeps_the_first(store: Ar
     let (twin, owner) = new_twin(store.as_ref()).await;
     let first = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     store
-        .save_ledger(owner, &first, None, &HistoryWrite::default())
+        .save_ledger(owner, &first, None, &HistoryWrite::default(), None)
         .await
         .expect("create ledger");
 
@@ -150,7 +152,7 @@ pub async fn creating_an_existing_ledger_conflicts_and_keeps_the_first(store: Ar
     };
     assert_conflict(
         store
-            .save_ledger(owner, &second, None, &HistoryWrite::default())
+            .save_ledger(owner, &second, None, &HistoryWrite::default(), None)
             .await,
         Entity::Ledger,
     );
@@ -163,7 +165,7 @@ pub async fn ledger_update_with_current_version_is_stored(store: Arc<dyn Store>)
     let (twin, owner) = new_twin(store.as_ref()).await;
     let created = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     store
-        .save_ledger(owner, &created, None, &HistoryWrite::default())
+        .save_ledger(owner, &created, None, &HistoryWrite::default(), None)
         .await
         .expect("create ledger");
 
@@ -182,7 +184,7 @@ pub async fn ledger_update_with_current_version_is_stored(store: Arc<dyn Store>)
     changed.version = 2;
     changed.updated_ts = at(1_000);
     store
-        .save_ledger(owner, &changed, Some(1), &HistoryWrite::default())
+        .save_ledger(owner, &changed, Some(1), &HistoryWrite::default(), None)
         .await
         .expect("update with the current version");
     assert_eq!(stored_ledger(store.as_ref(), twin, owner).await, changed);
@@ -195,7 +197,7 @@ pub async fn ledger_update_with_current_version_is_stored(store: Arc<dyn Store>)
         ..changed.clone()
     };
     store
-        .save_ledger(owner, &rewritten, Some(2), &HistoryWrite::default())
+        .save_ledger(owner, &rewritten, Some(2), &HistoryWrite::default(), None)
         .await
         .expect("update with the current version");
     let stored = stored_ledger(store.as_ref(), twin, owner).await;
@@ -215,7 +217,7 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
     let (twin, owner) = new_twin(store.as_ref()).await;
     let created = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     store
-        .save_ledger(owner, &created, None, &HistoryWrite::default())
+        .save_ledger(owner, &created, None, &HistoryWrite::default(), None)
         .await
         .expect("create ledger");
     let current = Ledger {
@@ -224,7 +226,7 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
         ..created.clone()
     };
     store
-        .save_ledger(owner, &current, Some(1), &HistoryWrite::default())
+        .save_ledger(owner, &current, Some(1), &HistoryWrite::default(), None)
         .await
         .expect("update with the current version");
 
@@ -242,6 +244,7 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
                     &stale,
                     Some(expected_version),
                     &HistoryWrite::default(),
+                    None,
                 )
                 .await,
             Entity::Ledger,
@@ -257,7 +260,7 @@ pub async fn updating_a_missing_ledger_conflicts(store: Arc<dyn Store>) {
     let ledger = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     assert_conflict(
         store
-            .save_ledger(owner, &ledger, Some(1), &HistoryWrite::default())
+            .save_ledger(owner, &ledger, Some(1), &HistoryWrite::default(), None)
             .await,
         Entity::Ledger,
     );
@@ -266,7 +269,7 @@ pub async fn updating_a_missing_ledger_conflicts(store: Arc<dyn Store>) {
     let nowhere = fixtures::ledger(TwinId::new_random(), owner, BTreeMap::new());
     assert_conflict(
         store
-            .save_ledger(owner, &nowhere, Some(1), &HistoryWrite::default())
+            .save_ledger(owner, &nowhere, Some(1), &HistoryWrite::default(), None)
             .await,
         Entity::Ledger,
     );
@@ -283,7 +286,13 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
     let on_missing_twin = fixtures::ledger(missing_twin, owner, BTreeMap::new());
     assert_not_found(
         store
-            .save_ledger(owner, &on_missing_twin, None, &HistoryWrite::default())
+            .save_ledger(
+                owner,
+                &on_missing_twin,
+                None,
+                &HistoryWrite::default(),
+                None,
+            )
             .await,
         Entity::Twin,
     );
@@ -300,6 +309,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
                 &of_missing_account,
                 None,
                 &HistoryWrite::default(),
+                None,
             )
             .await,
         Entity::Account,
@@ -317,6 +327,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
                 &both_missing,
                 None,
                 &HistoryWrite::default(),
+                None,
             )
             .await,
         Entity::Twin,
@@ -326,7 +337,13 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
     let of_other = fixtures::ledger(twin, other, every_kind_of_entry(twin, other));
     for expected_version in [None, Some(1)] {
         let result = store
-            .save_ledger(owner, &of_other, expected_version, &HistoryWrite::default())
+            .save_ledger(
+                owner,
+                &of_other,
+                expected_version,
+                &HistoryWrite::default(),
+                None,
+            )
             .await;
         assert!(
             matches!(result, Err(StoreError::Backend(_))),
@@ -341,7 +358,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
         ..fixtures::ledger(twin, owner, BTreeMap::new())
     };
     let result = store
-        .save_ledger(owner, &beyond, None, &HistoryWrite::default())
+        .save_ledger(owner, &beyond, None, &HistoryWrite::default(), None)
         .await;
     assert!(
         matches!(result, Err(StoreError::Backend(_))),
@@ -351,7 +368,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
 
     let created = fixtures::ledger(twin, owner, BTreeMap::new());
     store
-        .save_ledger(owner, &created, None, &HistoryWrite::default())
+        .save_ledger(owner, &created, None, &HistoryWrite::default(), None)
         .await
         .expect("create ledger");
     let result = store
@@ -363,6 +380,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
             },
             Some(u64::MAX),
             &HistoryWrite::default(),
+            None,
         )
         .await;
     assert!(
@@ -384,7 +402,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
     entries_of_a.insert("only_a".to_owned(), fixtures::entry(json!(1)));
     let ledger_of_a = fixtures::ledger(twin, a, entries_of_a);
     store
-        .save_ledger(a, &ledger_of_a, None, &HistoryWrite::default())
+        .save_ledger(a, &ledger_of_a, None, &HistoryWrite::default(), None)
         .await
         .expect("create a's ledger");
     assert_eq!(store.get_ledger(twin, b).await.expect("get"), None);
@@ -398,7 +416,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
         ..fixtures::ledger(twin, b, entries_of_b)
     };
     store
-        .save_ledger(b, &ledger_of_b, None, &HistoryWrite::default())
+        .save_ledger(b, &ledger_of_b, None, &HistoryWrite::default(), None)
         .await
         .expect("create b's ledger alongside a's");
     assert_eq!(stored_ledger(store.as_ref(), twin, a).await, ledger_of_a);
@@ -412,7 +430,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
         ..ledger_of_b.clone()
     };
     store
-        .save_ledger(b, &updated_b, Some(1), &HistoryWrite::default())
+        .save_ledger(b, &updated_b, Some(1), &HistoryWrite::default(), None)
         .await
         .expect("update b's ledger");
     assert_eq!(stored_ledger(store.as_ref(), twin, a).await, ledger_of_a);
@@ -425,7 +443,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
         ..ledger_of_a.clone()
     };
     store
-        .save_ledger(a, &updated_a, Some(1), &HistoryWrite::default())
+        .save_ledger(a, &updated_a, Some(1), &HistoryWrite::default(), None)
         .await
         .expect("update a's ledger");
     assert_eq!(stored_ledger(store.as_ref(), twin, a).await, updated_a);
@@ -480,7 +498,13 @@ async fn race(
         };
         racers.push(tokio::spawn(async move {
             let outcome = store
-                .save_ledger(account, &ledger, expected_version, &HistoryWrite::default())
+                .save_ledger(
+                    account,
+                    &ledger,
+                    expected_version,
+                    &HistoryWrite::default(),
+                    None,
+                )
                 .await;
             (ledger, outcome)
         }));
@@ -517,7 +541,7 @@ pub async fn twin_with_ledger_matches_separate_reads(store: Arc<dyn Store>) {
         ..fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner))
     };
     store
-        .save_ledger(owner, &ledger, None, &HistoryWrite::default())
+        .save_ledger(owner, &ledger, None, &HistoryWrite::default(), None)
         .await
         .expect("create ledger");
     let stored_twin = store.get_twin(twin).await.expect("get twin");
@@ -541,4 +565,130 @@ pub async fn twin_with_ledger_matches_separate_reads(store: Arc<dyn Store>) {
             .await,
         Entity::Twin,
     );
+}
+
+fn remembered(account: AccountId, twin: TwinId, id: &str, created: i64) -> LedgerTransaction {
+    LedgerTransaction {
+        account,
+        id: id.to_owned(),
+        twin,
+        request_hash: "hash-of-the-request".to_owned(),
+        response: json!({"entry": {"value": 1e18, "nul": "a\u{0}b"}}),
+        created_ts: at(created),
+    }
+}
+
+/// A transaction id is stored with its ledger write; a second write with the same id changes
+/// nothing and says `AlreadyExists(Transaction)`; ids are per account; pruning forgets old ones.
+pub async fn ledger_transactions_make_writes_idempotent(store: Arc<dyn Store>) {
+    let (twin, owner) = new_twin(store.as_ref()).await;
+    let other = new_account(store.as_ref(), "Globex").await.account.id;
+    let first = fixtures::ledger(twin, owner, BTreeMap::new());
+    let once = remembered(owner, twin, "retry-me", 10);
+    store
+        .save_ledger(owner, &first, None, &HistoryWrite::default(), Some(&once))
+        .await
+        .expect("write with a transaction id");
+    assert_eq!(
+        store
+            .get_ledger_transaction(owner, "retry-me")
+            .await
+            .expect("get"),
+        Some(once.clone())
+    );
+    assert_eq!(
+        store
+            .get_ledger_transaction(other, "retry-me")
+            .await
+            .expect("get"),
+        None
+    );
+    assert_eq!(
+        store
+            .get_ledger_transaction(owner, "other")
+            .await
+            .expect("get"),
+        None
+    );
+
+    let second = Ledger {
+        version: first.version + 1,
+        entries: every_kind_of_entry(twin, owner),
+        ..first.clone()
+    };
+    let again = remembered(owner, twin, "retry-me", 20);
+    let refused = store
+        .save_ledger(
+            owner,
+            &second,
+            Some(first.version),
+            &HistoryWrite::default(),
+            Some(&again),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::AlreadyExists(Entity::Transaction))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        stored_ledger(store.as_ref(), twin, owner).await,
+        first,
+        "nothing changed"
+    );
+    assert_eq!(
+        store
+            .get_ledger_transaction(owner, "retry-me")
+            .await
+            .expect("get"),
+        Some(once.clone()),
+        "the first answer is kept"
+    );
+
+    // Another account may use the same id; a transaction of another account is refused.
+    let theirs = fixtures::ledger(twin, other, BTreeMap::new());
+    let foreign = remembered(owner, twin, "retry-me", 30);
+    assert!(store
+        .save_ledger(
+            other,
+            &theirs,
+            None,
+            &HistoryWrite::default(),
+            Some(&foreign)
+        )
+        .await
+        .is_err());
+    assert_eq!(
+        store.get_ledger(twin, other).await.expect("get ledger"),
+        None
+    );
+    store
+        .save_ledger(
+            other,
+            &theirs,
+            None,
+            &HistoryWrite::default(),
+            Some(&remembered(other, twin, "retry-me", 30)),
+        )
+        .await
+        .expect("same id, other account");
+
+    assert_eq!(
+        store
+            .prune_ledger_transactions(at(30))
+            .await
+            .expect("prune"),
+        1
+    );
+    assert_eq!(
+        store
+            .get_ledger_transaction(owner, "retry-me")
+            .await
+            .expect("get"),
+        None
+    );
+    assert!(store
+        .get_ledger_transaction(other, "retry-me")
+        .await
+        .expect("get")
+        .is_some());
 }

@@ -1,7 +1,7 @@
 //! Background housekeeping: deletes what expired. Every node may run it; each step is safe to
 //! run concurrently on several nodes (the store hands each expired item to one caller).
 
-use steward_domain::TRANSACTION_RETENTION_MILLIS;
+use steward_domain::{Timestamp, TRANSACTION_RETENTION_MILLIS};
 
 use crate::{Error, Steward};
 
@@ -27,22 +27,48 @@ impl Steward {
     /// ledger write transaction ids older than 24 hours.
     pub async fn housekeeping(&self) -> Result<HousekeepingReport, Error> {
         let now = self.clock.now();
-        let mut report = HousekeepingReport {
-            stickers: self.expire_stickers().await?,
-            ..HousekeepingReport::default()
+        let mut report = HousekeepingReport::default();
+        // Each step runs even when another fails; the first failure is returned after all ran.
+        let mut failure: Option<Error> = None;
+        let mut note = |step: &str, result: Result<u64, Error>| match result {
+            Ok(count) => count,
+            Err(error) => {
+                tracing::warn!(step, %error, "housekeeping step failed");
+                failure.get_or_insert(error);
+                0
+            }
         };
+        report.stickers = note("stickers", self.expire_stickers().await);
+        report.history_records = note("history", self.prune_all_history(now).await);
+        report.secret_pins = note(
+            "secret pins",
+            self.store
+                .delete_expired_secret_pins(now)
+                .await
+                .map_err(Error::from),
+        );
+        report.transactions = note(
+            "transactions",
+            self.store
+                .prune_ledger_transactions(now.plus_millis(-TRANSACTION_RETENTION_MILLIS))
+                .await
+                .map_err(Error::from),
+        );
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(report),
+        }
+    }
+
+    /// Deletes expired history records in batches until none is left.
+    async fn prune_all_history(&self, now: Timestamp) -> Result<u64, Error> {
+        let mut total = 0;
         loop {
             let deleted = self.store.prune_history(now, BATCH).await?;
-            report.history_records += deleted;
+            total += deleted;
             if deleted < u64::from(BATCH) {
-                break;
+                return Ok(total);
             }
         }
-        report.secret_pins = self.store.delete_expired_secret_pins(now).await?;
-        report.transactions = self
-            .store
-            .prune_ledger_transactions(now.plus_millis(-TRANSACTION_RETENTION_MILLIS))
-            .await?;
-        Ok(report)
     }
 }

@@ -135,6 +135,12 @@ pub(crate) fn validate_rules(rules: &RoleRules) -> Result<(), Error> {
 /// Parses one rule; a failure is 400 / 400589 naming the field and the position.
 pub(crate) fn validate_rule_text(field: &str, text: &str) -> Result<(), Error> {
     use steward_rules::RuleError;
+    // NUL cannot be stored in every backend's text columns, and has no use in a rule.
+    if text.contains('\0') {
+        return Err(Error::request_format(format!(
+            "`{field}` must not contain NUL characters"
+        )));
+    }
     let error = match steward_rules::Rule::parse(text) {
         Ok(_) => return Ok(()),
         Err(error) => error,

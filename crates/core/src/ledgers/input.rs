@@ -185,6 +185,12 @@ impl EntryInput {
         }
         if let Some(Some(history)) = &self.history {
             validate_history(name, history)?;
+            if self.reference.is_some() || self.include.is_some() {
+                return Err(Error::new(
+                    ErrorCode::OperationNotAllowed,
+                    format!("entry `{name}`: `ref` and `include` entries keep no history"),
+                ));
+            }
         }
         Ok(())
     }
@@ -252,6 +258,12 @@ impl EntryInput {
             entry.visibility = visibility;
         }
         if let Some(history) = self.history {
+            if history.is_some() && !matches!(entry.content, EntryContent::Value(_)) {
+                return Err(Error::new(
+                    ErrorCode::OperationNotAllowed,
+                    format!("entry `{name}`: `ref` and `include` entries keep no history"),
+                ));
+            }
             entry.history = history;
         }
         if let Some(publish) = self.publish {

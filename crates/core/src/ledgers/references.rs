@@ -19,6 +19,11 @@ use crate::{Error, ErrorCode, Principal, Steward};
 /// Most hops followed from a reference or include to a value entry.
 pub const MAX_SOURCE_HOPS: usize = 8;
 
+/// Most other ledgers one request reads to resolve references; sources beyond report
+/// [`ReferenceStatus::TooManySources`], so a ledger full of long chains cannot turn one read
+/// into thousands.
+pub const MAX_SOURCE_LEDGERS: usize = 64;
+
 /// How the source of a `ref` or `include` entry resolved for this reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReferenceStatus {
@@ -34,6 +39,8 @@ pub enum ReferenceStatus {
     Cycle,
     /// The chain is longer than [`MAX_SOURCE_HOPS`] hops.
     TooDeep,
+    /// The request already read [`MAX_SOURCE_LEDGERS`] other ledgers for references.
+    TooManySources,
 }
 
 impl ReferenceStatus {
@@ -45,6 +52,7 @@ impl ReferenceStatus {
             Self::NoAccess => "no_access",
             Self::Cycle => "cycle",
             Self::TooDeep => "too_deep",
+            Self::TooManySources => "too_many_sources",
         }
     }
 }
@@ -83,6 +91,8 @@ pub(crate) struct SourceReader<'a> {
     now: Timestamp,
     twins: HashMap<TwinId, Option<Twin>>,
     ledgers: HashMap<(TwinId, AccountId), SeenLedger>,
+    /// Ledgers loaded for references so far (not counting ones the caller already had).
+    loaded: usize,
 }
 
 impl<'a> SourceReader<'a> {
@@ -93,6 +103,7 @@ impl<'a> SourceReader<'a> {
             now,
             twins: HashMap::new(),
             ledgers: HashMap::new(),
+            loaded: 0,
         }
     }
 
@@ -130,9 +141,19 @@ impl<'a> SourceReader<'a> {
         Ok(loaded)
     }
 
-    async fn ledger(&mut self, twin: &Twin, account: AccountId) -> Result<&SeenLedger, Error> {
+    /// The ledger as the reader sees it; `None` once the request read
+    /// [`MAX_SOURCE_LEDGERS`] ledgers.
+    async fn ledger(
+        &mut self,
+        twin: &Twin,
+        account: AccountId,
+    ) -> Result<Option<&SeenLedger>, Error> {
         let key = (twin.id, account);
         if !self.ledgers.contains_key(&key) {
+            if self.loaded >= MAX_SOURCE_LEDGERS {
+                return Ok(None);
+            }
+            self.loaded += 1;
             let cache = &self.steward.object_cache;
             let ticket = cache.ticket();
             let ledger = match cache.ledger(twin.id, account) {
@@ -154,7 +175,7 @@ impl<'a> SourceReader<'a> {
             });
             self.ledgers.insert(key, SeenLedger { ledger, visible });
         }
-        self.ledgers.get(&key).ok_or_else(|| {
+        self.ledgers.get(&key).map(Some).ok_or_else(|| {
             Error::new(
                 ErrorCode::General,
                 "source ledger vanished from the request cache",
@@ -207,7 +228,9 @@ impl<'a> SourceReader<'a> {
                 return Ok(ResolvedSource::failed(ReferenceStatus::NoAccess));
             }
             let own = source_account == self.principal.account;
-            let seen = self.ledger(&source_twin, source_account).await?;
+            let Some(seen) = self.ledger(&source_twin, source_account).await? else {
+                return Ok(ResolvedSource::failed(ReferenceStatus::TooManySources));
+            };
             let entry = seen
                 .ledger
                 .as_ref()

@@ -13,7 +13,7 @@ use super::history::history_write;
 use super::references::SourceReader;
 use super::{empty_ledger, EntryInput, LedgerSelector, LedgerView, MAX_LEDGER_BYTES};
 use crate::access::roles::validate_rule_text;
-use crate::authz::authorize_operation;
+use crate::authz::{authorize_operation, visible_entry_names};
 use crate::rule_context::EntryRuleContext;
 use crate::{Error, ErrorCode, Principal, Steward};
 
@@ -342,7 +342,10 @@ impl Steward {
             {
                 Ok(()) => {
                     self.object_cache.forget_ledger(twin.id, account);
-                    let visible = ledger.entries.keys().cloned().collect();
+                    // The answer's references resolve as a read would: through the caller's own
+                    // entry visibility, which its role's `entry_rule` may restrict.
+                    let visible =
+                        visible_entry_names(principal, &twin, &ledger, &self.rule_cache, now);
                     let mut reader = SourceReader::new(self, principal, now);
                     reader.know(&twin, &ledger, &visible);
                     let sources = reader.resolve_all(twin.id, account, &changed).await?;

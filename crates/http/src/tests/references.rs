@@ -198,6 +198,75 @@ api_tests! {
         ).await;
         assert!(hidden.json()["entries"].get("link").is_none());
     }
+
+    async fn a_write_answer_resolves_references_as_a_read_would(app) {
+        let Story { shop, order, .. } = story(&app).await;
+        // The shop's user gets a role whose entry rule hides `invoice` from itself.
+        let role = app
+            .call(
+                Method::POST,
+                "/roles",
+                Some(&shop.secret),
+                Some(json!({"name": "Clerk", "rules": {"twin_rule": "true", "entry_rule": "entry_name != 'invoice'"}})),
+            )
+            .await
+            .json()["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.call(Method::PATCH, &format!("/users/{}", shop.user), Some(&shop.secret), Some(json!({"role": role}))).await;
+        let peek = json!({"peek": {"ref": {"source": format!("twin://{order}/{}/invoice", shop.account)}}});
+        let reply = app
+            .call(Method::POST, &format!("/twins/{order}/ledgers/personal"), Some(&shop.secret), Some(json!({"entries": peek})))
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+        let body = reply.json();
+        assert_eq!(body["entries"]["peek"]["ref"]["status"], "no_access", "{body}");
+        assert!(!reply.text().contains("120.5"), "{body}");
+    }
+
+    async fn one_read_follows_references_into_at_most_64_other_ledgers(app) {
+        let Story { shop, order, .. } = story(&app).await;
+        let mut entries = serde_json::Map::new();
+        for index in 0..70 {
+            let twin = new_twin(&app, &shop).await;
+            add(&app, &shop, &twin, json!({"n": {"value": index}})).await;
+            entries.insert(format!("r{index:02}"), json!({"ref": {"source": format!("twin://{twin}/{}/n", shop.account)}}));
+        }
+        add(&app, &shop, &order, Value::Object(entries)).await;
+        let shops = read(&app, &shop, &order, "personal").await;
+        let statuses: Vec<String> = (0..70)
+            .map(|index| shops["entries"][format!("r{index:02}")]["ref"]["status"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(statuses.iter().filter(|status| *status == "ok").count(), 64, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|status| *status == "too_many_sources").count(), 6);
+        assert_eq!(shops["entries"]["r00"]["value"], 0);
+    }
+
+    async fn references_keep_no_history_and_rules_hold_no_nul(app) {
+        let Story { shop, order, .. } = story(&app).await;
+        let path = format!("/twins/{order}/ledgers/personal");
+        let source = format!("twin://{order}/{}/invoice", shop.account);
+        let with_history = json!({"entries": {"link": {"ref": {"source": source}, "history": "7D"}}});
+        app.call(Method::POST, &path, Some(&shop.secret), Some(with_history)).await.assert_tt_error(400, 400_897);
+        add(&app, &shop, &order, json!({"link": {"ref": {"source": source}}})).await;
+        let patch = json!({"entries": {"link": {"history": "7D"}}});
+        app.call(Method::PATCH, &path, Some(&shop.secret), Some(patch)).await.assert_tt_error(400, 400_897);
+
+        // NUL inside a rule's string literal is refused everywhere rules are written.
+        let nul_rule = "account == 'a\u{0}b'";
+        let cases = [
+            (Method::POST, path.clone(), json!({"entries": {"x": {"value": 1, "visibility": nul_rule}}})),
+            (Method::POST, format!("/twins/{order}/identities"), json!({"identities": {"RFID#nul": {"visibility": nul_rule}}})),
+            (Method::POST, "/roles".to_owned(), json!({"name": "Nul", "rules": {"twin_rule": nul_rule}})),
+        ];
+        for (method, target, body) in cases {
+            app.call(method, &target, Some(&shop.secret), Some(body)).await.assert_tt_error(400, 400_589);
+        }
+        let identities = app.call(Method::GET, &format!("/twins/{order}/identities"), Some(&shop.secret), None).await;
+        assert_eq!(identities.status.as_u16(), 200, "{}", identities.text());
+        assert!(!identities.text().contains("RFID#nul"));
+    }
 }
 
 fn uuid_like() -> String {

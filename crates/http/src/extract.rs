@@ -152,6 +152,31 @@ where
     }
 }
 
+/// Path parameters; a segment that does not decode (invalid UTF-8 after percent-decoding, for
+/// example) is 400 / 400589 with a Trusted Twin body instead of axum's plain-text answer.
+#[derive(Debug, Clone)]
+pub struct TtPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for TtPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| TtPath(value))
+            .map_err(|rejection| {
+                ApiError::new(
+                    ErrorCode::RequestFormat,
+                    format!("invalid path: {}", rejection.body_text()),
+                )
+            })
+    }
+}
+
 /// Deserializes a present field as `Some`, so `Option<Option<T>>` tells an absent field
 /// (`None`) from an explicit `null` (`Some(None)`).
 pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>

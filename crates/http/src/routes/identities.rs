@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,7 +15,9 @@ use steward_core::{
 use steward_domain::{AccountId, Identity, TwinId};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::extract::{parse_path_id, present, timestamp_field, Caller, TtJson, TtJsonOrEmpty};
+use crate::extract::{
+    parse_path_id, present, timestamp_field, Caller, TtJson, TtJsonOrEmpty, TtPath,
+};
 use crate::routes::twins::TwinBody;
 use crate::{ApiError, AppState, ErrorBody};
 
@@ -285,7 +287,7 @@ fn parse_resolve_query(
 pub(crate) async fn create_twin_identity(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(twin): Path<String>,
+    TtPath(twin): TtPath<String>,
     TtJson(body): TtJson<CreateIdentitiesBody>,
 ) -> Result<(StatusCode, Json<CreatedIdentitiesBody>), ApiError> {
     let twin = parse_path_id::<TwinId>(&twin, "twin")?;
@@ -345,7 +347,7 @@ pub(crate) async fn create_twin_identity(
 pub(crate) async fn get_twin_identities(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(twin): Path<String>,
+    TtPath(twin): TtPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<IdentitiesBody>, ApiError> {
     let twin = parse_path_id::<TwinId>(&twin, "twin")?;
@@ -385,7 +387,7 @@ pub(crate) async fn get_twin_identities(
 pub(crate) async fn get_twin_identity(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, identity)): Path<(String, String)>,
+    TtPath((twin, identity)): TtPath<(String, String)>,
 ) -> Result<Json<IdentityBody>, ApiError> {
     let twin = parse_path_id::<TwinId>(&twin, "twin")?;
     let identity = state
@@ -415,7 +417,7 @@ pub(crate) async fn get_twin_identity(
 pub(crate) async fn update_twin_identity(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, identity)): Path<(String, String)>,
+    TtPath((twin, identity)): TtPath<(String, String)>,
     TtJsonOrEmpty(body): TtJsonOrEmpty<UpdateIdentityBody>,
 ) -> Result<Json<IdentityBody>, ApiError> {
     let twin = parse_path_id::<TwinId>(&twin, "twin")?;
@@ -452,7 +454,7 @@ pub(crate) async fn update_twin_identity(
 pub(crate) async fn delete_twin_identity(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, identity)): Path<(String, String)>,
+    TtPath((twin, identity)): TtPath<(String, String)>,
 ) -> Result<Json<IdentityBody>, ApiError> {
     let twin = parse_path_id::<TwinId>(&twin, "twin")?;
     let identity = state
@@ -480,7 +482,7 @@ pub(crate) async fn delete_twin_identity(
 pub(crate) async fn resolve_twin_identity(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(identity): Path<String>,
+    TtPath(identity): TtPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ResolvedBody>, ApiError> {
     let (context, details) = parse_resolve_query(raw.as_deref(), principal.account)?;

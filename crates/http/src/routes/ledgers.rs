@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use steward_core::{
 use steward_domain::{Entry, EntryContent, Timestamp, TwinId};
 use utoipa::ToSchema;
 
-use crate::extract::{parse_path_id, present, Caller, TtJson, TtJsonOrEmpty};
+use crate::extract::{parse_path_id, present, Caller, TtJson, TtJsonOrEmpty, TtPath};
 use crate::{ApiError, AppState, ErrorBody};
 
 /// An entry as sent in add and update requests.
@@ -330,7 +330,7 @@ fn write_options(
 pub(crate) async fn get_ledger(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, ledger)): Path<(String, String)>,
+    TtPath((twin, ledger)): TtPath<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<LedgerBody>, ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
@@ -376,7 +376,7 @@ pub(crate) async fn get_ledger(
 pub(crate) async fn add_entries(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, ledger)): Path<(String, String)>,
+    TtPath((twin, ledger)): TtPath<(String, String)>,
     TtJson(body): TtJson<EntriesBody>,
 ) -> Result<(StatusCode, Json<LedgerBody>), ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
@@ -407,7 +407,7 @@ pub(crate) async fn add_entries(
 pub(crate) async fn update_entries(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, ledger)): Path<(String, String)>,
+    TtPath((twin, ledger)): TtPath<(String, String)>,
     TtJson(body): TtJson<EntriesBody>,
 ) -> Result<Json<LedgerBody>, ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
@@ -439,7 +439,7 @@ pub(crate) async fn update_entries(
 pub(crate) async fn delete_entries(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, ledger)): Path<(String, String)>,
+    TtPath((twin, ledger)): TtPath<(String, String)>,
     RawQuery(raw): RawQuery,
     TtJsonOrEmpty(body): TtJsonOrEmpty<DeleteBody>,
 ) -> Result<Json<LedgerBody>, ApiError> {
@@ -473,7 +473,7 @@ pub(crate) async fn delete_entries(
 pub(crate) async fn get_values(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, ledger)): Path<(String, String)>,
+    TtPath((twin, ledger)): TtPath<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<LedgerBody>, ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
@@ -504,7 +504,7 @@ pub(crate) async fn get_values(
 pub(crate) async fn update_values(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, ledger)): Path<(String, String)>,
+    TtPath((twin, ledger)): TtPath<(String, String)>,
     TtJson(body): TtJson<ValuesBody>,
 ) -> Result<Json<LedgerBody>, ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;
@@ -667,7 +667,7 @@ fn json_text<T: Serialize + ?Sized>(value: &T) -> Result<String, ApiError> {
 pub(crate) async fn get_history(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, ledger)): Path<(String, String)>,
+    TtPath((twin, ledger)): TtPath<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<([(header::HeaderName, &'static str); 1], String), ApiError> {
     let (twin, selector) = parse_target(&twin, &ledger)?;

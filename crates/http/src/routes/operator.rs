@@ -1,14 +1,14 @@
 //! The operator API: accounts are created and managed out of band, by the operator of the
 //! Steward installation, with the operator token.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use steward_domain::{Account, AccountId, AccountStatus};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::extract::{parse_path_id, OperatorCaller, TtJson, TtQuery};
+use crate::extract::{parse_path_id, OperatorCaller, TtJson, TtPath, TtQuery};
 use crate::{ApiError, AppState, ErrorBody};
 
 /// Body of `POST /operator/accounts`.
@@ -150,7 +150,7 @@ pub(crate) async fn list_accounts(
 pub(crate) async fn get_account(
     _operator: OperatorCaller,
     State(state): State<AppState>,
-    Path(account): Path<String>,
+    TtPath(account): TtPath<String>,
 ) -> Result<Json<AccountResponse>, ApiError> {
     let account = parse_path_id::<AccountId>(&account, "account")?;
     Ok(Json(state.steward.get_account(account).await?.into()))
@@ -168,7 +168,7 @@ pub(crate) async fn get_account(
 pub(crate) async fn suspend_account(
     operator: OperatorCaller,
     state: State<AppState>,
-    account: Path<String>,
+    account: TtPath<String>,
 ) -> Result<Json<AccountResponse>, ApiError> {
     change_status(operator, state, account, AccountStatus::Suspended).await
 }
@@ -185,7 +185,7 @@ pub(crate) async fn suspend_account(
 pub(crate) async fn resume_account(
     operator: OperatorCaller,
     state: State<AppState>,
-    account: Path<String>,
+    account: TtPath<String>,
 ) -> Result<Json<AccountResponse>, ApiError> {
     change_status(operator, state, account, AccountStatus::Active).await
 }
@@ -193,7 +193,7 @@ pub(crate) async fn resume_account(
 async fn change_status(
     _operator: OperatorCaller,
     State(state): State<AppState>,
-    Path(account): Path<String>,
+    TtPath(account): TtPath<String>,
     status: AccountStatus,
 ) -> Result<Json<AccountResponse>, ApiError> {
     let account = parse_path_id::<AccountId>(&account, "account")?;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use steward_domain::RoleId;
 use utoipa::ToSchema;
 
 use super::dto::{RoleBody, RulesBody, StatementBody};
-use crate::extract::{parse_path_id, Caller, TtJson, TtJsonOrEmpty};
+use crate::extract::{parse_path_id, Caller, TtJson, TtJsonOrEmpty, TtPath};
 use crate::{ApiError, AppState, ErrorBody};
 
 /// One entry of `GET /roles`.
@@ -114,7 +114,7 @@ pub(crate) async fn create_role(
 pub(crate) async fn get_role(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(role): Path<String>,
+    TtPath(role): TtPath<String>,
 ) -> Result<Json<RoleBody>, ApiError> {
     let role = parse_path_id::<RoleId>(&role, "role")?;
     Ok(Json(state.steward.get_role(&principal, role).await?.into()))
@@ -135,7 +135,7 @@ pub(crate) async fn get_role(
 pub(crate) async fn update_role(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(role): Path<String>,
+    TtPath(role): TtPath<String>,
     TtJson(body): TtJson<RoleInputBody>,
 ) -> Result<Json<RoleBody>, ApiError> {
     let role = parse_path_id::<RoleId>(&role, "role")?;
@@ -160,7 +160,7 @@ pub(crate) async fn update_role(
 pub(crate) async fn delete_role(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(role): Path<String>,
+    TtPath(role): TtPath<String>,
 ) -> Result<Json<RoleBody>, ApiError> {
     let role = parse_path_id::<RoleId>(&role, "role")?;
     Ok(Json(

@@ -1,6 +1,6 @@
 //! Secrets: the PIN flow and a user's secret metadata.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use steward_domain::{AccountId, UserId};
 use utoipa::ToSchema;
 
 use super::dto::{IssuedSecretBody, SecretBody};
-use crate::extract::{parse_path_id, timestamp_field, Caller, TtJson, TtJsonOrEmpty};
+use crate::extract::{parse_path_id, timestamp_field, Caller, TtJson, TtJsonOrEmpty, TtPath};
 use crate::{ApiError, AppState, ErrorBody};
 
 /// `validity_ts` of a secret: Unix seconds, or `null` for no expiry.
@@ -42,7 +42,7 @@ pub(crate) struct PinBody {
 pub(crate) async fn create_pin(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(user): Path<String>,
+    TtPath(user): TtPath<String>,
     TtJsonOrEmpty(body): TtJsonOrEmpty<ValidityBody>,
 ) -> Result<(StatusCode, Json<PinBody>), ApiError> {
     let user = parse_path_id::<UserId>(&user, "user")?;
@@ -68,7 +68,7 @@ pub(crate) async fn create_pin(
     ))]
 pub(crate) async fn redeem_pin(
     State(state): State<AppState>,
-    Path((account, pin)): Path<(String, String)>,
+    TtPath((account, pin)): TtPath<(String, String)>,
 ) -> Result<(StatusCode, Json<IssuedSecretBody>), ApiError> {
     // A malformed account cannot hold the PIN: answer like a wrong PIN.
     let account = account
@@ -92,7 +92,7 @@ pub(crate) async fn redeem_pin(
 pub(crate) async fn get_secret(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(user): Path<String>,
+    TtPath(user): TtPath<String>,
 ) -> Result<Json<SecretBody>, ApiError> {
     let user = parse_path_id::<UserId>(&user, "user")?;
     Ok(Json(
@@ -120,7 +120,7 @@ pub(crate) async fn get_secret(
 pub(crate) async fn update_secret(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(user): Path<String>,
+    TtPath(user): TtPath<String>,
     TtJson(body): TtJson<ValidityBody>,
 ) -> Result<Json<SecretBody>, ApiError> {
     let user = parse_path_id::<UserId>(&user, "user")?;
@@ -146,7 +146,7 @@ pub(crate) async fn update_secret(
 pub(crate) async fn delete_secret(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(user): Path<String>,
+    TtPath(user): TtPath<String>,
 ) -> Result<Json<SecretBody>, ApiError> {
     let user = parse_path_id::<UserId>(&user, "user")?;
     Ok(Json(

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,7 +12,7 @@ use steward_core::{ErrorCode, StickerContext, StickerInput, StickerListing};
 use steward_domain::{Sticker, TwinId};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::extract::{parse_path_id, timestamp_field, Caller, TtJson};
+use crate::extract::{parse_path_id, timestamp_field, Caller, TtJson, TtPath};
 use crate::{ApiError, AppState, ErrorBody};
 
 /// The routes of this module, merged into the API router.
@@ -262,7 +262,7 @@ fn recipients_text(sticker: &Sticker) -> Vec<String> {
 pub(crate) async fn put_stickers(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(twin): Path<String>,
+    TtPath(twin): TtPath<String>,
     TtJson(body): TtJson<PutStickersBody>,
 ) -> Result<(StatusCode, Json<PutStickersReply>), ApiError> {
     let twin: TwinId = parse_path_id(&twin, "twin")?;
@@ -308,7 +308,7 @@ pub(crate) async fn put_stickers(
 pub(crate) async fn get_stickers(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(twin): Path<String>,
+    TtPath(twin): TtPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TwinStickersReply>, ApiError> {
     let twin: TwinId = parse_path_id(&twin, "twin")?;
@@ -354,7 +354,7 @@ pub(crate) async fn get_stickers(
 pub(crate) async fn get_sticker(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, color)): Path<(String, String)>,
+    TtPath((twin, color)): TtPath<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<StickerDetail>, ApiError> {
     let twin: TwinId = parse_path_id(&twin, "twin")?;
@@ -394,7 +394,7 @@ pub(crate) async fn get_sticker(
 pub(crate) async fn remove_sticker(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((twin, color)): Path<(String, String)>,
+    TtPath((twin, color)): TtPath<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<RemovedSticker>, ApiError> {
     let twin: TwinId = parse_path_id(&twin, "twin")?;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
@@ -13,7 +13,7 @@ use steward_core::{ErrorCode, TwinScan, DEFAULT_SCAN_COUNT};
 use steward_domain::{Twin, TwinId};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::extract::{parse_path_id, Caller, TtJsonOrEmpty, TtQuery};
+use crate::extract::{parse_path_id, Caller, TtJsonOrEmpty, TtPath, TtQuery};
 use crate::{ApiError, AppState, ErrorBody};
 
 /// `creation_certificate` of a twin.
@@ -157,7 +157,7 @@ pub(crate) async fn create_twin(
 pub(crate) async fn get_twin(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(twin): Path<String>,
+    TtPath(twin): TtPath<String>,
     TtQuery(query): TtQuery<GetTwinQuery>,
 ) -> Result<Json<TwinBody>, ApiError> {
     let twin = parse_path_id::<TwinId>(&twin, "twin")?;
@@ -183,7 +183,7 @@ pub(crate) async fn get_twin(
 pub(crate) async fn update_twin(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(twin): Path<String>,
+    TtPath(twin): TtPath<String>,
     TtJsonOrEmpty(body): TtJsonOrEmpty<DescriptionBody>,
 ) -> Result<Json<TwinBody>, ApiError> {
     let twin = parse_path_id::<TwinId>(&twin, "twin")?;
@@ -208,7 +208,7 @@ pub(crate) async fn update_twin(
 pub(crate) async fn terminate_twin(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(twin): Path<String>,
+    TtPath(twin): TtPath<String>,
 ) -> Result<Json<TwinBody>, ApiError> {
     let twin = parse_path_id::<TwinId>(&twin, "twin")?;
     Ok(Json(

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use steward_domain::{RoleId, UserId};
 use utoipa::ToSchema;
 
 use super::dto::UserBody;
-use crate::extract::{parse_path_id, present, Caller, TtJson};
+use crate::extract::{parse_path_id, present, Caller, TtJson, TtPath};
 use crate::{ApiError, AppState, ErrorBody};
 
 /// One entry of `GET /users`.
@@ -131,7 +131,7 @@ pub(crate) async fn create_user(
 pub(crate) async fn get_user(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(user): Path<String>,
+    TtPath(user): TtPath<String>,
 ) -> Result<Json<UserBody>, ApiError> {
     let user = parse_path_id::<UserId>(&user, "user")?;
     Ok(Json(state.steward.get_user(&principal, user).await?.into()))
@@ -152,7 +152,7 @@ pub(crate) async fn get_user(
 pub(crate) async fn update_user(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(user): Path<String>,
+    TtPath(user): TtPath<String>,
     TtJson(body): TtJson<UpdateUserBody>,
 ) -> Result<Json<UserBody>, ApiError> {
     let user = parse_path_id::<UserId>(&user, "user")?;
@@ -189,7 +189,7 @@ pub(crate) async fn update_user(
 pub(crate) async fn delete_user(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(user): Path<String>,
+    TtPath(user): TtPath<String>,
 ) -> Result<Json<UserBody>, ApiError> {
     let user = parse_path_id::<UserId>(&user, "user")?;
     Ok(Json(

@@ -106,3 +106,32 @@ async fn malformed_id_is_400589_and_unknown_id_is_404653() {
         .await
         .assert_tt_error(400, 400_589);
 }
+
+#[tokio::test]
+async fn path_segments_that_do_not_decode_are_400589_with_a_body() {
+    let app = TestApp::new().await;
+    let admin = app.create_account("Paths").await;
+    let twin = app
+        .call(Method::POST, "/twins", Some(&admin.secret), None)
+        .await
+        .json()["creation_certificate"]["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [
+        "/twins/%FF".to_owned(),
+        "/resolve/%FF%FE".to_owned(),
+        format!("/twins/{twin}/identities/RFID%23%FF"),
+        format!("/twins/{twin}/stickers/%C3%28"),
+        format!("/twins/{twin}/ledgers/%FF/value"),
+        "/users/%FF".to_owned(),
+    ] {
+        let reply = app
+            .call(Method::GET, &path, Some(&admin.secret), None)
+            .await;
+        reply.assert_tt_error(400, 400_589);
+        let description = reply.json()["description"].as_str().unwrap().to_owned();
+        assert!(description.contains("path"), "{path}: {description}");
+    }
+    app.get("/healthz").await;
+}

@@ -229,8 +229,18 @@ api_tests! {
             .unwrap()
             .to_owned();
         app.call(Method::PATCH, &format!("/users/{}", b.user), Some(&b.secret), Some(json!({"role": role}))).await;
-        for (method, path, body) in twin_calls(&a.account) {
+        // What B gets, route by route (in the order of `twin_calls`): reads answer without A's
+        // private data, changes of A's things are refused, B's own additions are its own.
+        let expected = [
+            200, 403, 403, // twin: read, update, terminate (owner only)
+            200, 403, 403, 403, // A's ledger: read, add, update, delete (own ledger only)
+            200, 403, 200, // values read and update, history read
+            200, 201, 404, 404, 404, // identities: list, attach B's own, A's private one
+            201, 200, 404, 404, // stickers: B's own, list, A's not addressed to B
+        ];
+        for ((method, path, body), status) in twin_calls(&a.account).into_iter().zip(expected) {
             let reply = app.call(method.clone(), &path, Some(&b.secret), body).await;
+            assert_eq!(reply.status.as_u16(), status, "{method} {path}: {}", reply.text());
             assert!(!reply.text().contains("A only") && !reply.text().contains("for A"), "{method} {path}: {}", reply.text());
             assert!(!reply.text().contains("RFID#a1"), "{method} {path}: {}", reply.text());
         }

@@ -7,15 +7,25 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use steward_domain::{AccountId, Identity, Timestamp, Twin, TwinId};
+use steward_store::IdentityScope;
 
 use crate::access::roles::validate_rule_text;
 use crate::authz::identities::{identity_rules_need_twin, identity_visible};
 use crate::authz::{authorize_operation, twin_visible};
 use crate::{Error, Principal, Steward};
 
-/// At most this many identity rows are examined by one resolution; beyond them the answer is
-/// truncated (resolving one string is expected to name a handful of twins, not thousands).
-pub(crate) const MAX_RESOLVED_IDENTITIES: u32 = 10_000;
+/// Most twins one resolution answers.
+pub(crate) const MAX_RESOLVED_TWINS: usize = 10_000;
+
+/// Most identity rows one resolution examines (in keyset batches of [`RESOLVE_BATCH`]); only
+/// rows that could be shared with the caller are read at all.
+pub(crate) const MAX_EXAMINED_IDENTITIES: u32 = 100_000;
+
+/// Identity rows read per store call while resolving.
+const RESOLVE_BATCH: u32 = 1_000;
+
+/// Most identities one `get_twin_identities` answer lists.
+pub(crate) const MAX_LISTED_IDENTITIES: u32 = 10_000;
 
 /// At most this many accounts in one resolution `context`.
 pub(crate) const MAX_RESOLVE_ACCOUNTS: usize = 100;
@@ -207,7 +217,17 @@ impl Steward {
         authorize_operation(principal, "get_twin_identities")?;
         let twin = self.visible_twin(principal, twin).await?;
         let now = self.clock.now();
-        let stored = self.store.list_twin_identities(twin.id).await?;
+        // Only rows that could be shown are read: the caller's own, and other accounts' shared,
+        // unexpired ones when foreign identities are asked for.
+        let scope = IdentityScope {
+            caller: principal.account,
+            foreign: !matches!(listing.show_foreign, ForeignIdentities::None),
+            now,
+        };
+        let stored = self
+            .store
+            .list_twin_identities(twin.id, Some(&scope), MAX_LISTED_IDENTITIES)
+            .await?;
         let (own, foreign): (Vec<Identity>, Vec<Identity>) = stored
             .into_iter()
             .partition(|identity| identity.account == principal.account);
@@ -305,7 +325,8 @@ impl Steward {
 
     /// `resolve_twin_identity`: the twins carrying `identity` among the identities of the
     /// context's accounts that the caller may see; expired foreign identities do not resolve.
-    /// At most [`MAX_RESOLVED_IDENTITIES`] identities are examined.
+    /// Only identities that could be shared with the caller are read, in keyset batches; at
+    /// most [`MAX_EXAMINED_IDENTITIES`] are examined and [`MAX_RESOLVED_TWINS`] twins answered.
     pub async fn resolve_twin_identity(
         &self,
         principal: &Principal,
@@ -326,36 +347,55 @@ impl Steward {
             }
             ResolveContext::System => None,
         };
-        let found = self
-            .store
-            .find_identities(identity, accounts, MAX_RESOLVED_IDENTITIES)
-            .await?;
         let now = self.clock.now();
-        // Twins are loaded only when a rule reads them or details are asked for.
-        let need_twins = details || identity_rules_need_twin(principal, &found, &self.rule_cache);
-        let mut twins: BTreeMap<TwinId, Option<Twin>> = BTreeMap::new();
-        if need_twins {
-            let distinct: BTreeSet<TwinId> = found.iter().map(|identity| identity.twin).collect();
-            for id in distinct {
-                twins.insert(id, Some(self.store.get_twin(id).await?));
+        let scope = IdentityScope {
+            caller: principal.account,
+            foreign: true,
+            now,
+        };
+        let mut resolved: BTreeSet<TwinId> = BTreeSet::new();
+        let mut twins: BTreeMap<TwinId, Twin> = BTreeMap::new();
+        let mut after = None;
+        let mut examined = 0;
+        while resolved.len() < MAX_RESOLVED_TWINS && examined < MAX_EXAMINED_IDENTITIES {
+            let batch = self
+                .store
+                .find_identities(identity, accounts, Some(&scope), after, RESOLVE_BATCH)
+                .await?;
+            let Some(last) = batch.last() else {
+                break;
+            };
+            after = Some((last.account, last.twin));
+            examined += RESOLVE_BATCH;
+            // Twins are loaded only when a rule reads them or details are asked for.
+            if details || identity_rules_need_twin(principal, &batch, &self.rule_cache) {
+                let wanted: BTreeSet<TwinId> = batch.iter().map(|found| found.twin).collect();
+                for id in wanted {
+                    if !twins.contains_key(&id) {
+                        twins.insert(id, self.cached_twin(id).await?);
+                    }
+                }
+            }
+            for found in &batch {
+                let twin = twins.get(&found.twin);
+                if !found.is_expired(now)
+                    && identity_visible(principal, found, twin, &self.rule_cache, now)
+                {
+                    resolved.insert(found.twin);
+                }
+            }
+            if batch.len() < RESOLVE_BATCH as usize {
+                break;
             }
         }
-        let resolved: BTreeSet<TwinId> = found
-            .iter()
-            .filter(|identity| {
-                let twin = twins.get(&identity.twin).and_then(Option::as_ref);
-                !identity.is_expired(now)
-                    && identity_visible(principal, identity, twin, &self.rule_cache, now)
-            })
-            .map(|identity| identity.twin)
-            .collect();
+        let resolved: BTreeSet<TwinId> = resolved.into_iter().take(MAX_RESOLVED_TWINS).collect();
         if !details {
             return Ok(ResolvedTwins::Ids(resolved.into_iter().collect()));
         }
         Ok(ResolvedTwins::Twins(
             resolved
                 .into_iter()
-                .filter_map(|id| twins.remove(&id).flatten())
+                .filter_map(|id| twins.remove(&id))
                 .filter(|twin| twin_visible(principal, twin, &self.rule_cache, now))
                 .collect(),
         ))

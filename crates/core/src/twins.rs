@@ -188,6 +188,17 @@ impl Steward {
         Ok(TwinScanPage { twins, next_after })
     }
 
+    /// Loads a twin, whoever owns it, through the object cache (404 if missing).
+    pub(crate) async fn cached_twin(&self, id: TwinId) -> Result<Twin, Error> {
+        if let Some(twin) = self.object_cache.twin(id) {
+            return Ok(twin);
+        }
+        let ticket = self.object_cache.ticket();
+        let twin = self.store.get_twin(id).await?;
+        self.object_cache.put_twin(ticket, &twin);
+        Ok(twin)
+    }
+
     /// Loads a twin the caller may see: 404 if missing, 403 if hidden by the twin rule.
     pub(crate) async fn visible_twin(
         &self,

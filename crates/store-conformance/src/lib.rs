@@ -123,6 +123,7 @@ macro_rules! conformance_tests {
                 identities_of_another_account_cannot_be_stored,
                 find_identities_by_accounts_in_order_with_limit,
                 identity_strings_are_exact,
+                identity_scopes_and_keyset_paging,
                 // ---- end identities ----
                 // ---- stickers (cases/stickers.rs) ----
                 sticker_round_trip_keeps_note_and_publish_exactly,

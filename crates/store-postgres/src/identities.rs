@@ -1,8 +1,9 @@
 //! Identities: aliases of twins, indexed by identity string for resolution.
 
 use sqlx::error::ErrorKind;
+use sqlx::{Postgres, QueryBuilder};
 use steward_domain::{AccountId, Identity, Timestamp, TwinId};
-use steward_store::{Entity, StoreError};
+use steward_store::{Entity, IdentityScope, StoreError};
 use uuid::Uuid;
 
 use crate::error::{database_error, map_violation};
@@ -128,15 +129,21 @@ impl PostgresStore {
     pub(crate) async fn list_twin_identity_rows(
         &self,
         twin: TwinId,
+        scope: Option<&IdentityScope>,
+        limit: u32,
     ) -> Result<Vec<Identity>, StoreError> {
-        let rows: Vec<IdentityRow> = sqlx::query_as(&format!(
-            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE twin_id = $1 \
-             ORDER BY account_id, identity"
-        ))
-        .bind(twin.as_uuid())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(database_error)?;
+        let mut query: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!(
+            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE twin_id = "
+        ));
+        query.push_bind(twin.as_uuid());
+        push_scope(&mut query, scope);
+        query.push(" ORDER BY account_id, identity LIMIT ");
+        query.push_bind(i64::from(limit));
+        let rows: Vec<IdentityRow> = query
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database_error)?;
         Ok(rows.into_iter().map(Identity::from).collect())
     }
 
@@ -191,39 +198,57 @@ impl PostgresStore {
         &self,
         identity: &str,
         accounts: Option<&[AccountId]>,
+        scope: Option<&IdentityScope>,
+        after: Option<(AccountId, TwinId)>,
         limit: u32,
     ) -> Result<Vec<Identity>, StoreError> {
         if accounts.is_some_and(<[AccountId]>::is_empty) || limit == 0 {
             return Ok(Vec::new());
         }
-        // Two statements rather than `$2 IS NULL OR …`: a generic plan could not tell them apart
-        // and would search the index by the identity prefix alone even for a few accounts.
-        let rows: Vec<IdentityRow> = match accounts {
-            Some(accounts) => {
-                let accounts: Vec<Uuid> = accounts.iter().map(AccountId::as_uuid).collect();
-                sqlx::query_as(&format!(
-                    "SELECT {IDENTITY_COLUMNS} FROM identities \
-                     WHERE identity = $1 AND account_id = ANY($2) \
-                     ORDER BY account_id, twin_id LIMIT $3"
-                ))
-                .bind(identity)
-                .bind(accounts)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-            }
-            None => {
-                sqlx::query_as(&format!(
-                    "SELECT {IDENTITY_COLUMNS} FROM identities WHERE identity = $1 \
-                     ORDER BY account_id, twin_id LIMIT $2"
-                ))
-                .bind(identity)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-            }
+        // Built per shape rather than with `$n IS NULL OR …`: a generic plan could not tell the
+        // shapes apart and would search the index by the identity prefix alone even for a few
+        // accounts.
+        let mut query: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!(
+            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE identity = "
+        ));
+        query.push_bind(identity);
+        if let Some(accounts) = accounts {
+            let accounts: Vec<Uuid> = accounts.iter().map(AccountId::as_uuid).collect();
+            query.push(" AND account_id = ANY(");
+            query.push_bind(accounts);
+            query.push(")");
         }
-        .map_err(database_error)?;
+        push_scope(&mut query, scope);
+        if let Some((account, twin)) = after {
+            query.push(" AND (account_id, twin_id) > (");
+            query.push_bind(account.as_uuid());
+            query.push(", ");
+            query.push_bind(twin.as_uuid());
+            query.push(")");
+        }
+        query.push(" ORDER BY account_id, twin_id LIMIT ");
+        query.push_bind(i64::from(limit));
+        let rows: Vec<IdentityRow> = query
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database_error)?;
         Ok(rows.into_iter().map(Identity::from).collect())
     }
+}
+
+/// Adds the condition of an [`IdentityScope`]: the caller's own rows, and (with `foreign`)
+/// other accounts' rows with a visibility rule that have not expired.
+fn push_scope(query: &mut QueryBuilder<'_, Postgres>, scope: Option<&IdentityScope>) {
+    let Some(scope) = scope else {
+        return;
+    };
+    query.push(" AND (account_id = ");
+    query.push_bind(scope.caller.as_uuid());
+    if scope.foreign {
+        query.push(" OR (visibility IS NOT NULL AND (validity_ts IS NULL OR validity_ts > ");
+        query.push_bind(scope.now.as_millis());
+        query.push("))");
+    }
+    query.push(")");
 }

@@ -3,7 +3,7 @@
 use sqlx::error::ErrorKind;
 use sqlx::{QueryBuilder, Sqlite};
 use steward_domain::{AccountId, Identity, Timestamp, TwinId};
-use steward_store::{Entity, StoreError};
+use steward_store::{Entity, IdentityScope, StoreError};
 
 use crate::error::{corrupt, database_error, map_violation};
 use crate::SqliteStore;
@@ -136,15 +136,21 @@ impl SqliteStore {
     pub(crate) async fn list_twin_identity_rows(
         &self,
         twin: TwinId,
+        scope: Option<&IdentityScope>,
+        limit: u32,
     ) -> Result<Vec<Identity>, StoreError> {
-        let rows: Vec<IdentityRow> = sqlx::query_as(&format!(
-            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE twin_id = ? \
-             ORDER BY account_id, identity"
-        ))
-        .bind(twin.to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(database_error)?;
+        let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(format!(
+            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE twin_id = "
+        ));
+        query.push_bind(twin.to_string());
+        push_scope(&mut query, scope);
+        query.push(" ORDER BY account_id, identity LIMIT ");
+        query.push_bind(i64::from(limit));
+        let rows: Vec<IdentityRow> = query
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database_error)?;
         rows.into_iter().map(Identity::try_from).collect()
     }
 
@@ -199,6 +205,8 @@ impl SqliteStore {
         &self,
         identity: &str,
         accounts: Option<&[AccountId]>,
+        scope: Option<&IdentityScope>,
+        after: Option<(AccountId, TwinId)>,
         limit: u32,
     ) -> Result<Vec<Identity>, StoreError> {
         if accounts.is_some_and(<[AccountId]>::is_empty) || limit == 0 {
@@ -217,6 +225,14 @@ impl SqliteStore {
             }
             query.push(")");
         }
+        push_scope(&mut query, scope);
+        if let Some((account, twin)) = after {
+            query.push(" AND (account_id, twin_id) > (");
+            query.push_bind(account.to_string());
+            query.push(", ");
+            query.push_bind(twin.to_string());
+            query.push(")");
+        }
         query.push(" ORDER BY account_id, twin_id LIMIT ");
         query.push_bind(i64::from(limit));
         let rows: Vec<IdentityRow> = query
@@ -226,4 +242,20 @@ impl SqliteStore {
             .map_err(database_error)?;
         rows.into_iter().map(Identity::try_from).collect()
     }
+}
+
+/// Adds the condition of an [`IdentityScope`]: the caller's own rows, and (with `foreign`)
+/// other accounts' rows with a visibility rule that have not expired.
+fn push_scope(query: &mut QueryBuilder<'_, Sqlite>, scope: Option<&IdentityScope>) {
+    let Some(scope) = scope else {
+        return;
+    };
+    query.push(" AND (account_id = ");
+    query.push_bind(scope.caller.to_string());
+    if scope.foreign {
+        query.push(" OR (visibility IS NOT NULL AND (validity_ts IS NULL OR validity_ts > ");
+        query.push_bind(scope.now.as_millis());
+        query.push("))");
+    }
+    query.push(")");
 }

@@ -34,7 +34,8 @@ use steward_domain::{
     Twin, TwinId, User, UserId,
 };
 use steward_store::{
-    HistoryQuery, LedgerOf, PageRequest, StickerQuery, Store, StoreError, TerminationOutcome,
+    HistoryQuery, IdentityScope, LedgerOf, PageRequest, StickerQuery, Store, StoreError,
+    TerminationOutcome,
 };
 use uuid::Uuid;
 
@@ -429,8 +430,13 @@ impl Store for SqliteStore {
         self.get_identity_row(account, twin, identity).await
     }
 
-    async fn list_twin_identities(&self, twin: TwinId) -> Result<Vec<Identity>, StoreError> {
-        self.list_twin_identity_rows(twin).await
+    async fn list_twin_identities(
+        &self,
+        twin: TwinId,
+        scope: Option<&IdentityScope>,
+        limit: u32,
+    ) -> Result<Vec<Identity>, StoreError> {
+        self.list_twin_identity_rows(twin, scope, limit).await
     }
 
     async fn update_identity(
@@ -454,9 +460,12 @@ impl Store for SqliteStore {
         &self,
         identity: &str,
         accounts: Option<&[AccountId]>,
+        scope: Option<&IdentityScope>,
+        after: Option<(AccountId, TwinId)>,
         limit: u32,
     ) -> Result<Vec<Identity>, StoreError> {
-        self.find_identity_rows(identity, accounts, limit).await
+        self.find_identity_rows(identity, accounts, scope, after, limit)
+            .await
     }
 
     async fn put_sticker(

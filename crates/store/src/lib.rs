@@ -133,6 +133,19 @@ pub struct HistoryQuery {
     pub now: Timestamp,
 }
 
+/// Narrows identity queries to what one caller could be shown, so identities nobody may share
+/// with it are never read: the caller's own identities, and (with `foreign`) other accounts'
+/// identities that have a `visibility` rule and have not expired at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdentityScope {
+    /// The caller's account.
+    pub caller: AccountId,
+    /// Whether other accounts' shareable identities are included.
+    pub foreign: bool,
+    /// The time expiry is judged at.
+    pub now: Timestamp,
+}
+
 /// Which stickers to list (`GET /stickers`, `GET /twins/{twin}/stickers`). Only stickers one
 /// of whose recipients is in `recipients` are ever returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -418,8 +431,14 @@ pub trait Store: Send + Sync + 'static {
         identity: &str,
     ) -> Result<Identity, StoreError>;
 
-    /// Lists every identity attached to `twin` by any account, ordered by (account, identity).
-    async fn list_twin_identities(&self, twin: TwinId) -> Result<Vec<Identity>, StoreError>;
+    /// Lists identities attached to `twin`, ordered by (account, identity), at most `limit`:
+    /// of every account with `scope` `None`, else only those `scope` admits.
+    async fn list_twin_identities(
+        &self,
+        twin: TwinId,
+        scope: Option<&IdentityScope>,
+        limit: u32,
+    ) -> Result<Vec<Identity>, StoreError>;
 
     /// Replaces `validity_ts`, `visibility` and `updated_ts` of an identity of `account`
     /// (matched by twin and identity string).
@@ -438,12 +457,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Identity, StoreError>;
 
     /// Finds identities equal to `identity` through the (identity, account, twin) index: of the
-    /// given accounts, or of every account with `None`. Ordered by (account, twin); at most
-    /// `limit`.
+    /// given accounts, or of every account with `None`; only those `scope` admits; after
+    /// `after` (keyset paging). Ordered by (account, twin); at most `limit`.
     async fn find_identities(
         &self,
         identity: &str,
         accounts: Option<&[AccountId]>,
+        scope: Option<&IdentityScope>,
+        after: Option<(AccountId, TwinId)>,
         limit: u32,
     ) -> Result<Vec<Identity>, StoreError>;
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use steward_domain::{AccountId, Identity, TwinId};
-use steward_store::{Entity, Store, StoreError};
+use steward_store::{Entity, IdentityScope, Store, StoreError};
 
 use super::{assert_not_found, new_account};
 use crate::fixtures::{self, at};
@@ -70,7 +70,7 @@ pub async fn identity_round_trip(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .list_twin_identities(twin)
+            .list_twin_identities(twin, None, 10_000)
             .await
             .expect("the identity store call should succeed"),
         vec![bare.clone(), full.clone()],
@@ -122,7 +122,7 @@ pub async fn identity_round_trip(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
-            .list_twin_identities(twin)
+            .list_twin_identities(twin, None, 10_000)
             .await
             .expect("the identity store call should succeed"),
         vec![bare]
@@ -157,7 +157,7 @@ pub async fn duplicate_identities_are_reported_and_keep_the_stored_one(store: Ar
     assert_eq!(stored, vec![false, true, false]);
     assert_eq!(
         store
-            .list_twin_identities(twin)
+            .list_twin_identities(twin, None, 10_000)
             .await
             .expect("the identity store call should succeed"),
         vec![first, fresh]
@@ -175,12 +175,12 @@ pub async fn identities_for_a_missing_twin_are_refused(store: Arc<dyn Store>) {
         Entity::Twin,
     );
     assert!(store
-        .list_twin_identities(missing)
+        .list_twin_identities(missing, None, 10_000)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
     assert!(store
-        .find_identities("RFID#1", None, 10)
+        .find_identities("RFID#1", None, None, None, 10)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
@@ -267,7 +267,7 @@ pub async fn identities_are_isolated_between_accounts(store: Arc<dyn Store>) {
         owners
     );
     let mut listed = store
-        .list_twin_identities(twin)
+        .list_twin_identities(twin, None, 10_000)
         .await
         .expect("the identity store call should succeed");
     listed.sort_by(|a, b| a.identity.cmp(&b.identity));
@@ -293,12 +293,12 @@ pub async fn identities_of_another_account_cannot_be_stored(store: Arc<dyn Store
         .await;
     assert!(stored.is_err(), "{stored:?}");
     assert!(store
-        .list_twin_identities(twin)
+        .list_twin_identities(twin, None, 10_000)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
     assert!(store
-        .list_twin_identities(other_twin)
+        .list_twin_identities(other_twin, None, 10_000)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
@@ -331,19 +331,19 @@ pub async fn find_identities_by_accounts_in_order_with_limit(store: Arc<dyn Stor
     });
 
     let all = store
-        .find_identities("HID#abc", None, 100)
+        .find_identities("HID#abc", None, None, None, 100)
         .await
         .expect("the identity store call should succeed");
     assert_eq!(all, expected);
     assert_eq!(
         store
-            .find_identities("HID#abc", None, 4)
+            .find_identities("HID#abc", None, None, None, 4)
             .await
             .expect("the identity store call should succeed"),
         expected[..4].to_vec()
     );
     let some = store
-        .find_identities("HID#abc", Some(&[third, first]), 100)
+        .find_identities("HID#abc", Some(&[third, first]), None, None, 100)
         .await
         .expect("the identity store call should succeed");
     let wanted: Vec<Identity> = expected
@@ -354,30 +354,30 @@ pub async fn find_identities_by_accounts_in_order_with_limit(store: Arc<dyn Stor
     assert_eq!(some, wanted);
     assert_eq!(
         store
-            .find_identities("HID#abc", Some(&[second]), 2)
+            .find_identities("HID#abc", Some(&[second]), None, None, 2)
             .await
             .expect("the identity store call should succeed")
             .len(),
         2
     );
     assert!(store
-        .find_identities("HID#abc", Some(&[]), 100)
+        .find_identities("HID#abc", Some(&[]), None, None, 100)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
     let stranger = AccountId::new_random();
     assert!(store
-        .find_identities("HID#abc", Some(&[stranger]), 100)
+        .find_identities("HID#abc", Some(&[stranger]), None, None, 100)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
     assert!(store
-        .find_identities("HID#ab", None, 100)
+        .find_identities("HID#ab", None, None, None, 100)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
     assert!(store
-        .find_identities("HID#abc", None, 0)
+        .find_identities("HID#abc", None, None, None, 0)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
@@ -417,19 +417,19 @@ pub async fn identity_strings_are_exact(store: Arc<dyn Store>) {
         );
         assert_eq!(
             store
-                .find_identities(&stored.identity, None, 10)
+                .find_identities(&stored.identity, None, None, None, 10)
                 .await
                 .expect("the identity store call should succeed"),
             vec![stored.clone()]
         );
     }
     assert!(store
-        .find_identities("ID#100_", None, 10)
+        .find_identities("ID#100_", None, None, None, 10)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
     assert!(store
-        .find_identities("RFID#%", None, 10)
+        .find_identities("RFID#%", None, None, None, 10)
         .await
         .expect("the identity store call should succeed")
         .is_empty());
@@ -437,9 +437,128 @@ pub async fn identity_strings_are_exact(store: Arc<dyn Store>) {
     by_bytes.sort_by(|a, b| a.identity.as_bytes().cmp(b.identity.as_bytes()));
     assert_eq!(
         store
-            .list_twin_identities(twin)
+            .list_twin_identities(twin, None, 10_000)
             .await
             .expect("the identity store call should succeed"),
         by_bytes
     );
+}
+
+/// A scope admits the caller's own identities (expired or private too) and, with `foreign`,
+/// only other accounts' identities that have a visibility rule and have not expired; `after`
+/// pages through `find_identities` by (account, twin).
+pub async fn identity_scopes_and_keyset_paging(store: Arc<dyn Store>) {
+    let caller = new_account(store.as_ref(), "Caller").await.account.id;
+    let other = new_account(store.as_ref(), "Other").await.account.id;
+    let twin = new_twin_of(store.as_ref(), other).await;
+    let name = "ORD#7";
+    let own_private = Identity {
+        visibility: None,
+        validity_ts: Some(at(10)),
+        ..identity(twin, caller, name)
+    };
+    store_all(store.as_ref(), caller, twin, &[own_private.clone()]).await;
+    let shared = identity(twin, other, name);
+    let private = Identity {
+        visibility: None,
+        ..identity(twin, other, "ORD#8")
+    };
+    let expired = Identity {
+        validity_ts: Some(at(10)),
+        ..identity(twin, other, "ORD#9")
+    };
+    store_all(
+        store.as_ref(),
+        other,
+        twin,
+        &[shared.clone(), private, expired],
+    )
+    .await;
+
+    let now = at(10);
+    let own_only = IdentityScope {
+        caller,
+        foreign: false,
+        now,
+    };
+    let with_foreign = IdentityScope {
+        foreign: true,
+        ..own_only
+    };
+    let listed = |scope| {
+        let store = store.clone();
+        async move {
+            let found = store
+                .list_twin_identities(twin, Some(&scope), 100)
+                .await
+                .expect("list identities");
+            found
+                .into_iter()
+                .map(|found| found.identity)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(own_only).await, [name]);
+    let mut both = listed(with_foreign).await;
+    both.sort();
+    assert_eq!(
+        both,
+        [name, name],
+        "own private/expired one and the shared one only"
+    );
+    assert_eq!(
+        store
+            .list_twin_identities(twin, None, 100)
+            .await
+            .expect("all")
+            .len(),
+        4
+    );
+    assert_eq!(
+        store
+            .list_twin_identities(twin, None, 2)
+            .await
+            .expect("limited")
+            .len(),
+        2
+    );
+    let found = store
+        .find_identities(name, None, Some(&with_foreign), None, 100)
+        .await
+        .expect("find");
+    assert_eq!(found.len(), 2);
+    let found = store
+        .find_identities("ORD#9", None, Some(&with_foreign), None, 100)
+        .await
+        .expect("find expired");
+    assert!(found.is_empty(), "expired foreign identities are not read");
+
+    // Keyset paging: many twins of one account, read two at a time in (account, twin) order.
+    let mut twins = Vec::new();
+    for _ in 0..5 {
+        let twin = new_twin_of(store.as_ref(), other).await;
+        store_all(
+            store.as_ref(),
+            other,
+            twin,
+            &[identity(twin, other, "PAGE#1")],
+        )
+        .await;
+        twins.push(twin);
+    }
+    twins.sort_by_key(ToString::to_string);
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .find_identities("PAGE#1", None, None, after, 2)
+            .await
+            .expect("page");
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = Some((last.account, last.twin));
+        paged.extend(page.iter().map(|found| found.twin));
+    }
+    assert_eq!(paged, twins);
 }

@@ -371,8 +371,8 @@ impl Steward {
             if details || identity_rules_need_twin(principal, &batch, &self.rule_cache) {
                 let wanted: BTreeSet<TwinId> = batch.iter().map(|found| found.twin).collect();
                 for id in wanted {
-                    if !twins.contains_key(&id) {
-                        twins.insert(id, self.cached_twin(id).await?);
+                    if let std::collections::btree_map::Entry::Vacant(slot) = twins.entry(id) {
+                        slot.insert(self.cached_twin(id).await?);
                     }
                 }
             }

@@ -457,7 +457,13 @@ pub async fn identity_scopes_and_keyset_paging(store: Arc<dyn Store>) {
         validity_ts: Some(at(10)),
         ..identity(twin, caller, name)
     };
-    store_all(store.as_ref(), caller, twin, &[own_private.clone()]).await;
+    store_all(
+        store.as_ref(),
+        caller,
+        twin,
+        std::slice::from_ref(&own_private),
+    )
+    .await;
     let shared = identity(twin, other, name);
     let private = Identity {
         visibility: None,

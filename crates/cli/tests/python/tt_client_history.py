@@ -131,6 +131,59 @@ def run(base_url, shop_secret, shop_account, courier_secret, courier_account, co
     check_error("update_twin_ledger_entry_value", body, 400897)
     step("bad sources -> 400589; values on references -> 400897")
 
+    # --- every ledger error sub-code through the client ----------------------------------
+    for label, body in [
+        ("entry name with capitals", {"entries": {"Bad Name": {"value": 1}}}),
+        ("history 7d", {"entries": {"x": {"value": 1, "history": "7d"}}}),
+        ("rule that does not parse", {"entries": {"x": {"value": 1, "visibility": "1 +"}}}),
+        ("condition that does not parse",
+         {"entries": {"x": {"value": 1}}, "conditions": {"x": "=="}}),
+        ("value and ref", {"entries": {"x": {"value": 1, "ref": {"source": "twin://a/b/c"}}}}),
+    ]:
+        answer = call(shop, "add_twin_ledger_entry", order, body=body, expect=400)
+        check_error(f"add_twin_ledger_entry ({label})", answer, 400589)
+    step("bad entry name, history, rule, condition, two contents -> 400 / 400589")
+
+    answer = call(shop, "add_twin_ledger_entry", order,
+                  body={"entries": {"x": {"value": 1}}, "conditions": {"x": "entry_value == 5"}},
+                  expect=400)
+    check_error("add_twin_ledger_entry (condition not met)", answer, 400592)
+    answer = call(shop, "add_twin_ledger_entry", order,
+                  body={"entries": {"invoice": {"value": 1}}}, expect=400)
+    check_error("add_twin_ledger_entry (existing entry)", answer, 400358)
+    answer = call(shop, "update_twin_ledger_entry", order,
+                  body={"entries": {"invoice": {"ref": {"source": f"twin://{order}/{shop_account}/x"}}}},
+                  expect=400)
+    check_error("update_twin_ledger_entry (value -> ref)", answer, 400897)
+    step("false condition on add -> 400592; existing entry -> 400358; type change -> 400897")
+
+    chunk = "x" * 30000
+    call(shop, "add_twin_ledger_entry", order, body={"entries": {"big1": {"value": chunk}}},
+         expect=201)
+    call(shop, "add_twin_ledger_entry", order, body={"entries": {"big2": {"value": chunk}}},
+         expect=201)
+    answer = call(shop, "add_twin_ledger_entry", order,
+                  body={"entries": {"big3": {"value": chunk}}}, expect=400)
+    check_error("add_twin_ledger_entry (ledger over 64 kB)", answer, 400141)
+    answer = call(shop, "add_twin_ledger_entry", order,
+                  body={"entries": {"huge": {"value": "y" * 70000}}}, expect=400)
+    check_error("add_twin_ledger_entry (body over 64 kB)", answer, 400141)
+    call(shop, "delete_twin_ledger_entry", order, params={"entries": "big1,big2"}, expect=200)
+    step("a ledger or a body over 64 kB -> 400 / 400141")
+
+    hidden = call(shop, "create_twin", body={"description": {"kind": "warehouse"}},
+                  expect=201)["creation_certificate"]["uuid"]
+    answer = call(courier, "get_twin_ledger_entry_history", hidden, "owner", expect=403)
+    check_error("get_twin_ledger_entry_history (hidden twin)", answer, 403535)
+    answer = call(courier, "get_twin_ledger_entry_history",
+                  "00000000-0000-4000-8000-000000000000", expect=404)
+    check_error("get_twin_ledger_entry_history (unknown twin)", answer, 404653)
+    answer = call(courier, "add_twin_ledger_entry", order, shop_account,
+                  body={"entries": {"planted": {"value": 1}}}, expect=403)
+    check_error("add_twin_ledger_entry (the shop's ledger)", answer, 403535)
+    step("history of a hidden twin -> 403535, of an unknown twin -> 404653; writing the "
+         "shop's ledger -> 403535")
+
 
 def main():
     args = sys.argv[1:]

@@ -245,6 +245,40 @@ def run(base_url, shop_secret, shop_account, courier_secret, courier_account, co
     check_twins("resolve_twin_identity", resolved, [])
     step("delete_twin_identity: gone for everyone; deleting again -> 404 / 404653")
 
+    long_suffix = "RFID#" + "x" * 129
+    answer = call(shop, "create_twin_identity", order,
+                  body={"identities": {long_suffix: {}}}, expect=400)
+    check_error("create_twin_identity (suffix over 128 characters)", answer, 400589)
+    answer = call(courier, "resolve_twin_identity", PRIVATE,
+                  params={"context": [f"00000000-0000-4000-8000-{index:012d}"
+                                      for index in range(101)]},
+                  expect=400)
+    check_error("resolve_twin_identity (101 accounts)", answer, 400589)
+    step("an identity suffix over 128 characters, a context of 101 accounts -> 400 / 400589")
+
+    hidden = call(shop, "create_twin", body={"description": {"kind": "warehouse"}},
+                  expect=201)["creation_certificate"]["uuid"]
+    call(shop, "create_twin_identity", hidden, body={"identities": {"BIN#7": {}}}, expect=201)
+    for operation, args, kwargs in [
+        ("create_twin_identity", (hidden,), {"body": {"identities": {"BIN#8": {}}}}),
+        ("get_twin_identities", (hidden,), {}),
+        ("get_twin_identity", (hidden, "BIN#7"), {}),
+        ("update_twin_identity", (hidden, "BIN#7"), {"body": {"visibility": "true"}}),
+        ("delete_twin_identity", (hidden, "BIN#7"), {}),
+    ]:
+        answer = call(courier, operation, *args, expect=403, **kwargs)
+        check_error(f"{operation} on a hidden twin", answer, 403535)
+    step("identity operations on a twin the courier may not see -> 403 / 403535")
+
+    narrow = call(courier, "create_user_role",
+                  body={"name": "NoResolve",
+                        "statement": {"effect": "deny", "actions": ["resolve_twin_identity"]}},
+                  expect=201)
+    call(courier, "update_user", courier_user, body={"role": narrow["uuid"]}, expect=200)
+    answer = call(courier, "resolve_twin_identity", PRIVATE, expect=403)
+    check_error("resolve_twin_identity without the action", answer, 403535)
+    step("a role that denies resolve_twin_identity -> 403 / 403535")
+
 
 def main():
     args = sys.argv[1:]

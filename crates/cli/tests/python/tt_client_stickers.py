@@ -169,6 +169,36 @@ def run(base_url, shop_secret, shop_account, courier_secret, courier_account, co
     step("list_stickers limit 101/0, bad context or offset, remove_sticker context=system, "
          "malformed twin -> 400 / 400589; unknown twin -> 404 / 404653")
 
+    many = [courier_account] + [f"00000000-0000-4000-8000-{index:012d}" for index in range(100)]
+    for label, body in [
+        ("101 recipients", {"stickers": {"red": {"recipients": many}}}),
+        ("colour over 48 characters", {"stickers": {"r" * 49: good}}),
+        ("colour with a space", {"stickers": {"red one": good}}),
+        ("publish not an object", {"stickers": {"red": {**good, "publish": "t-1"}}}),
+        ("bad publish topic", {"stickers": {"red": {**good, "publish": {"on_put": "a b"}}}}),
+        ("note not a string", {"stickers": {"red": {**good, "note": 5}}}),
+    ]:
+        answer = call(shop, "put_sticker", order, body=body, expect=400)
+        check_error(f"put_sticker ({label})", answer, 400589)
+    for params in [{"offset": 10001}, {"ge": "yesterday"}, {"color": ["red", "blue"]}]:
+        answer = call(courier, "list_stickers", params=params, expect=400)
+        check_error(f"list_stickers {params}", answer, 400589)
+    step("put_sticker with 101 recipients, bad colours, bad publish or note; list_stickers "
+         "offset 10001, bad ge, repeated colour -> 400 / 400589")
+
+    hidden = call(shop, "create_twin", body={"description": {"kind": "warehouse"}},
+                  expect=201)["creation_certificate"]["uuid"]
+    call(shop, "put_sticker", hidden, body={"stickers": {COLOR: good}}, expect=201)
+    for operation, args, kwargs in [
+        ("put_sticker", (hidden,), {"body": {"stickers": {"blue": {"recipients": [shop_account]}}}}),
+        ("get_stickers", (hidden,), {}),
+        ("get_sticker", (hidden, COLOR), {"params": {"context": shop_account}}),
+        ("remove_sticker", (hidden, COLOR), {"params": {"context": shop_account}}),
+    ]:
+        answer = call(courier, operation, *args, expect=403, **kwargs)
+        check_error(f"{operation} on a hidden twin", answer, 403535)
+    step("sticker operations on a twin the courier may not see -> 403 / 403535")
+
 
 def main():
     args = sys.argv[1:]

@@ -123,8 +123,9 @@ impl Steward {
             checked.push(Self::checked_sticker(principal, twin, color, sticker, now)?);
         }
         self.visible_twin(principal, twin).await?;
-        for sticker in &checked {
-            let replaced = self.store.put_sticker(principal.account, sticker).await?;
+        // All stickers of the request are stored in one transaction, or none.
+        let replaced = self.store.put_stickers(principal.account, &checked).await?;
+        for (sticker, replaced) in checked.iter().zip(&replaced) {
             tracing::debug!(
                 twin = %sticker.twin,
                 account = %sticker.account,

@@ -138,6 +138,7 @@ macro_rules! conformance_tests {
                 concurrent_puts_of_one_colour_leave_one_sticker,
                 expired_stickers_are_removed_once_even_with_concurrent_callers,
                 stickers_are_isolated_between_accounts,
+                stickers_put_together_are_stored_together_or_not_at_all,
                 // ---- end stickers ----
             ]
         );

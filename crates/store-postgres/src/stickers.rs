@@ -113,20 +113,22 @@ fn classify_insert_error(error: sqlx::Error) -> PutFailure {
 }
 
 impl PostgresStore {
-    pub(crate) async fn put_sticker_row(
+    pub(crate) async fn put_sticker_rows(
         &self,
         account: AccountId,
-        sticker: &Sticker,
-    ) -> Result<Option<Sticker>, StoreError> {
-        ensure_storable(account, sticker)?;
-        let recipients = encode_json(&sticker.recipients)?;
-        let publish = encode_optional_json(sticker.publish.as_ref())?;
+        stickers: &[Sticker],
+    ) -> Result<Vec<Option<Sticker>>, StoreError> {
+        for sticker in stickers {
+            ensure_storable(account, sticker)?;
+        }
         for _ in 0..PUT_ATTEMPTS {
-            match self
-                .try_put_sticker(account, sticker, &recipients, publish.as_deref())
-                .await
-            {
-                Ok(previous) => return previous.map(Sticker::try_from).transpose(),
+            match self.try_put_stickers(account, stickers).await {
+                Ok(previous) => {
+                    return previous
+                        .into_iter()
+                        .map(|row| row.map(Sticker::try_from).transpose())
+                        .collect()
+                }
                 Err(PutFailure::Raced) => continue,
                 Err(PutFailure::Failed(error)) => return Err(error),
             }
@@ -134,55 +136,60 @@ impl PostgresStore {
         Err(StoreError::Conflict(Entity::Sticker))
     }
 
-    /// One attempt: delete the current sticker of the colour (locking it, so concurrent puts
-    /// of an existing colour queue up), insert the new one and its recipients. A put racing
-    /// with the first put of a colour fails the insert with a unique violation; the whole
-    /// transaction is then dropped and tried again.
-    async fn try_put_sticker(
+    /// One attempt, in one transaction: per sticker, delete the current sticker of the colour
+    /// (locking it, so concurrent puts of an existing colour queue up), insert the new one and
+    /// its recipients. A put racing with the first put of a colour fails the insert with a
+    /// unique violation; the whole transaction is then dropped and tried again.
+    async fn try_put_stickers(
         &self,
         account: AccountId,
-        sticker: &Sticker,
-        recipients: &str,
-        publish: Option<&str>,
-    ) -> Result<Option<StickerRow>, PutFailure> {
+        stickers: &[Sticker],
+    ) -> Result<Vec<Option<StickerRow>>, PutFailure> {
         let mut tx = self
             .pool
             .begin()
             .await
             .map_err(|error| PutFailure::Failed(database_error(error)))?;
-        let previous: Option<StickerRow> = sqlx::query_as(&format!(
-            "DELETE FROM stickers WHERE twin_id = $1 AND account_id = $2 AND color = $3 \
-             RETURNING {STICKER_COLUMNS}"
-        ))
-        .bind(sticker.twin.as_uuid())
-        .bind(account.as_uuid())
-        .bind(&sticker.color)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(|error| PutFailure::Failed(database_error(error)))?;
-        sqlx::query(
-            "INSERT INTO stickers \
-             (twin_id, account_id, color, note, recipients, publish, validity_ts, created_ts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(sticker.twin.as_uuid())
-        .bind(account.as_uuid())
-        .bind(&sticker.color)
-        .bind(&sticker.note)
-        .bind(recipients)
-        .bind(publish)
-        .bind(sticker.validity_ts.as_millis())
-        .bind(sticker.created_ts.as_millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(classify_insert_error)?;
-        Self::insert_recipients(&mut tx, account, sticker)
+        let mut replaced = Vec::with_capacity(stickers.len());
+        for sticker in stickers {
+            let recipients = encode_json(&sticker.recipients).map_err(PutFailure::Failed)?;
+            let publish =
+                encode_optional_json(sticker.publish.as_ref()).map_err(PutFailure::Failed)?;
+            let previous: Option<StickerRow> = sqlx::query_as(&format!(
+                "DELETE FROM stickers WHERE twin_id = $1 AND account_id = $2 AND color = $3 \
+                 RETURNING {STICKER_COLUMNS}"
+            ))
+            .bind(sticker.twin.as_uuid())
+            .bind(account.as_uuid())
+            .bind(&sticker.color)
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(PutFailure::Failed)?;
+            .map_err(|error| PutFailure::Failed(database_error(error)))?;
+            sqlx::query(
+                "INSERT INTO stickers \
+                 (twin_id, account_id, color, note, recipients, publish, validity_ts, created_ts) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(sticker.twin.as_uuid())
+            .bind(account.as_uuid())
+            .bind(&sticker.color)
+            .bind(&sticker.note)
+            .bind(&recipients)
+            .bind(publish.as_deref())
+            .bind(sticker.validity_ts.as_millis())
+            .bind(sticker.created_ts.as_millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify_insert_error)?;
+            Self::insert_recipients(&mut tx, account, sticker)
+                .await
+                .map_err(PutFailure::Failed)?;
+            replaced.push(previous);
+        }
         tx.commit()
             .await
             .map_err(|error| PutFailure::Failed(database_error(error)))?;
-        Ok(previous)
+        Ok(replaced)
     }
 
     async fn insert_recipients(

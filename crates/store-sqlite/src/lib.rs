@@ -468,12 +468,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn put_sticker(
+    async fn put_stickers(
         &self,
         account: AccountId,
-        sticker: &Sticker,
-    ) -> Result<Option<Sticker>, StoreError> {
-        self.put_sticker_row(account, sticker).await
+        stickers: &[Sticker],
+    ) -> Result<Vec<Option<Sticker>>, StoreError> {
+        self.put_sticker_rows(account, stickers).await
     }
 
     async fn get_sticker(

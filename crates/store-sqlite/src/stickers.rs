@@ -87,51 +87,58 @@ fn rows_to_stickers(rows: Vec<StickerRow>) -> Result<Vec<Sticker>, StoreError> {
 }
 
 impl SqliteStore {
-    pub(crate) async fn put_sticker_row(
+    pub(crate) async fn put_sticker_rows(
         &self,
         account: AccountId,
-        sticker: &Sticker,
-    ) -> Result<Option<Sticker>, StoreError> {
-        ensure_storable(account, sticker)?;
-        let recipients = encode_json(&sticker.recipients)?;
-        let publish = encode_optional_json(sticker.publish.as_ref())?;
-        // BEGIN IMMEDIATE serialises puts: the replaced sticker read here is the one this
-        // transaction deletes, and no other put of the same colour slips in between.
-        let mut tx = self.begin_write().await?;
-        let previous: Option<StickerRow> = sqlx::query_as(&format!(
-            "DELETE FROM stickers WHERE twin_id = ? AND account_id = ? AND color = ? \
-             RETURNING {STICKER_COLUMNS}"
-        ))
-        .bind(sticker.twin.to_string())
-        .bind(account.to_string())
-        .bind(&sticker.color)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database_error)?;
-        let inserted = sqlx::query(
-            "INSERT INTO stickers \
-             (twin_id, account_id, color, note, recipients, publish, validity_ts, created_ts) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(sticker.twin.to_string())
-        .bind(account.to_string())
-        .bind(&sticker.color)
-        .bind(&sticker.note)
-        .bind(&recipients)
-        .bind(&publish)
-        .bind(sticker.validity_ts.as_millis())
-        .bind(sticker.created_ts.as_millis())
-        .execute(&mut *tx)
-        .await;
-        if let Err(error) = inserted {
-            if is_foreign_key_violation(&error) {
-                return Err(Self::missing_sticker_reference(&mut tx, sticker.twin).await);
-            }
-            return Err(database_error(error));
+        stickers: &[Sticker],
+    ) -> Result<Vec<Option<Sticker>>, StoreError> {
+        for sticker in stickers {
+            ensure_storable(account, sticker)?;
         }
-        Self::insert_recipients(&mut tx, account, sticker).await?;
+        // BEGIN IMMEDIATE serialises puts: the replaced stickers read here are the ones this
+        // transaction deletes, and no other put of the same colours slips in between. All
+        // stickers of the request are stored, or none.
+        let mut tx = self.begin_write().await?;
+        let mut replaced = Vec::with_capacity(stickers.len());
+        for sticker in stickers {
+            let recipients = encode_json(&sticker.recipients)?;
+            let publish = encode_optional_json(sticker.publish.as_ref())?;
+            let previous: Option<StickerRow> = sqlx::query_as(&format!(
+                "DELETE FROM stickers WHERE twin_id = ? AND account_id = ? AND color = ? \
+                 RETURNING {STICKER_COLUMNS}"
+            ))
+            .bind(sticker.twin.to_string())
+            .bind(account.to_string())
+            .bind(&sticker.color)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(database_error)?;
+            let inserted = sqlx::query(
+                "INSERT INTO stickers \
+                 (twin_id, account_id, color, note, recipients, publish, validity_ts, created_ts) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(sticker.twin.to_string())
+            .bind(account.to_string())
+            .bind(&sticker.color)
+            .bind(&sticker.note)
+            .bind(&recipients)
+            .bind(&publish)
+            .bind(sticker.validity_ts.as_millis())
+            .bind(sticker.created_ts.as_millis())
+            .execute(&mut *tx)
+            .await;
+            if let Err(error) = inserted {
+                if is_foreign_key_violation(&error) {
+                    return Err(Self::missing_sticker_reference(&mut tx, sticker.twin).await);
+                }
+                return Err(database_error(error));
+            }
+            Self::insert_recipients(&mut tx, account, sticker).await?;
+            replaced.push(previous.map(Sticker::try_from).transpose()?);
+        }
         tx.commit().await.map_err(database_error)?;
-        previous.map(Sticker::try_from).transpose()
+        Ok(replaced)
     }
 
     async fn insert_recipients(

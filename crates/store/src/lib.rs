@@ -470,14 +470,15 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- stickers -------------------------------------------------------------------------
 
-    /// Puts a sticker of `account` (`sticker.account` must be `account`), replacing the
-    /// account's sticker of the same colour on the twin; returns the replaced one.
-    /// `NotFound(Twin)` for a missing twin.
-    async fn put_sticker(
+    /// Puts stickers of `account` (each `sticker.account` must be `account`) in one
+    /// transaction, each replacing the account's sticker of the same colour on its twin;
+    /// returns the replaced ones, in input order. `NotFound(Twin)` for a missing twin, and then
+    /// nothing is stored.
+    async fn put_stickers(
         &self,
         account: AccountId,
-        sticker: &Sticker,
-    ) -> Result<Option<Sticker>, StoreError>;
+        stickers: &[Sticker],
+    ) -> Result<Vec<Option<Sticker>>, StoreError>;
 
     /// Loads the sticker of `account` with `color` on `twin`, expired or not.
     async fn get_sticker(

@@ -86,9 +86,11 @@ async fn account_with_twin(store: &dyn Store, name: &str) -> (AccountId, TwinId)
 /// Puts `sticker` for its account, panicking on failure; returns the replaced sticker.
 async fn put(store: &dyn Store, sticker: &Sticker) -> Option<Sticker> {
     store
-        .put_sticker(sticker.account, sticker)
+        .put_stickers(sticker.account, std::slice::from_ref(sticker))
         .await
         .expect("putting a sticker on an existing twin should succeed")
+        .pop()
+        .flatten()
 }
 
 async fn list(store: &dyn Store, query: &StickerQuery) -> Vec<Sticker> {
@@ -226,7 +228,12 @@ pub async fn sticker_on_missing_twin_or_for_another_account_is_refused(store: Ar
     let reader = Reader::new();
     let missing_twin = TwinId::new_random();
     let on_missing = sticker(missing_twin, account, "red", &reader);
-    assert_not_found(store.put_sticker(account, &on_missing).await, Entity::Twin);
+    assert_not_found(
+        store
+            .put_stickers(account, std::slice::from_ref(&on_missing))
+            .await,
+        Entity::Twin,
+    );
     assert_not_found(
         store.get_sticker(missing_twin, account, "red").await,
         Entity::Sticker,
@@ -238,7 +245,10 @@ pub async fn sticker_on_missing_twin_or_for_another_account_is_refused(store: Ar
 
     let foreign = sticker(twin, other, "red", &reader);
     assert!(
-        store.put_sticker(account, &foreign).await.is_err(),
+        store
+            .put_stickers(account, std::slice::from_ref(&foreign))
+            .await
+            .is_err(),
         "a sticker of another account should be refused"
     );
     assert_not_found(store.get_sticker(twin, other, "red").await, Entity::Sticker);
@@ -568,7 +578,10 @@ pub async fn concurrent_puts_of_one_colour_leave_one_sticker(store: Arc<dyn Stor
             ..sticker(twin, account, "red", reader)
         };
         racers.push(tokio::spawn(async move {
-            store.put_sticker(account, &sticker).await
+            store
+                .put_stickers(account, std::slice::from_ref(&sticker))
+                .await
+                .map(|mut replaced| replaced.pop().flatten())
         }));
     }
     let mut first_puts = 0;
@@ -741,5 +754,45 @@ pub async fn stickers_are_isolated_between_accounts(store: Arc<dyn Store>) {
     assert_eq!(
         list(store.as_ref(), &reader.query(before_expiry())).await,
         [shops]
+    );
+}
+
+/// Several stickers put together are stored together or not at all: one on a missing twin
+/// leaves the others unstored, and a successful put returns each replaced sticker in order.
+pub async fn stickers_put_together_are_stored_together_or_not_at_all(store: Arc<dyn Store>) {
+    let (account, twin) = account_with_twin(store.as_ref(), "Acme").await;
+    let reader = Reader::new();
+    let red = sticker(twin, account, "red", &reader);
+    let blue = sticker(twin, account, "blue", &reader);
+    let lost = sticker(TwinId::new_random(), account, "green", &reader);
+    assert_not_found(
+        store
+            .put_stickers(account, &[red.clone(), lost, blue.clone()])
+            .await,
+        Entity::Twin,
+    );
+    assert!(
+        list(store.as_ref(), &reader.query(at(0))).await.is_empty(),
+        "nothing stored"
+    );
+
+    let replaced = store
+        .put_stickers(account, &[red.clone(), blue.clone()])
+        .await
+        .expect("put two");
+    assert_eq!(replaced, [None, None]);
+    let newer = Sticker {
+        note: "newer".to_owned(),
+        created_ts: at(200),
+        ..red.clone()
+    };
+    let replaced = store
+        .put_stickers(account, &[newer.clone(), blue.clone()])
+        .await
+        .expect("replace two");
+    assert_eq!(replaced, [Some(red), Some(blue)]);
+    assert_eq!(
+        store.get_sticker(twin, account, "red").await.expect("get"),
+        newer
     );
 }

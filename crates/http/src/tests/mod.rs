@@ -39,6 +39,7 @@ mod isolation;
 mod ledgers;
 mod operator;
 mod references;
+mod scan;
 mod security;
 mod stickers;
 mod system;

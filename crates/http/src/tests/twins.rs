@@ -7,7 +7,11 @@ use serde_json::{json, Value};
 
 use super::{TestAccount, TestApp};
 
-async fn create_twin(app: &TestApp, owner: &TestAccount, description: Option<Value>) -> String {
+pub(super) async fn create_twin(
+    app: &TestApp,
+    owner: &TestAccount,
+    description: Option<Value>,
+) -> String {
     let body = description.map(|description| json!({ "description": description }));
     let reply = app
         .call(Method::POST, "/twins", Some(&owner.secret), body)
@@ -42,7 +46,7 @@ async fn set_twin_rule(app: &TestApp, account: &TestAccount, twin_rule: &str) {
     assert_eq!(patched.status.as_u16(), 200, "{}", patched.text());
 }
 
-fn urlencode(text: &str) -> String {
+pub(super) fn urlencode(text: &str) -> String {
     text.replace('+', "%2B")
         .replace('/', "%2F")
         .replace('=', "%3D")

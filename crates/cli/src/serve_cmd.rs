@@ -49,6 +49,15 @@ pub struct ServeArgs {
         value_name = "MILLISECONDS"
     )]
     object_cache_ttl_milliseconds: Option<u64>,
+    /// Base URL clients reach this server at, for webhook management URLs
+    /// [default: http:// plus the listen address].
+    #[arg(long, env = "STEWARD_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+    /// Allow webhook callbacks to loopback addresses (tests and local setups only).
+    #[arg(long, env = "STEWARD_WEBHOOK_ALLOW_LOOPBACK", value_name = "BOOL",
+          num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    webhook_allow_loopback: Option<bool>,
     /// Log filter, e.g. `info` or `steward_http=debug,info` [default: info].
     #[arg(long, env = "STEWARD_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -75,6 +84,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         pin_lifetime_seconds: args.pin_lifetime_seconds,
         housekeeping_interval_seconds: args.housekeeping_interval_seconds,
         object_cache_ttl_milliseconds: args.object_cache_ttl_milliseconds,
+        public_url: args.public_url,
+        webhook_allow_loopback: args.webhook_allow_loopback,
         log: args.log,
         log_format: args.log_format,
     };

@@ -1,11 +1,12 @@
 //! Compatibility with the official Trusted Twin Python client (`trustedtwin`, pinned in
 //! `tests/python/requirements.txt`): the client, installed into a virtualenv under the target
-//! directory, drives the real `steward serve` binary through two flows: accounts, users, roles,
-//! the PIN → secret flow and tokens (`tests/python/tt_client_flow.py`), and the shop/courier
-//! story: twins and ledgers (`tt_client_objects.py`), identities and resolution
-//! (`tt_client_identities.py`), stickers (`tt_client_stickers.py`), and history and references
-//! (`tt_client_history.py`). Every script runs on SQLite and, when `STEWARD_TEST_POSTGRES_URL`
-//! is set, on PostgreSQL.
+//! directory, drives the real `steward serve` binary: accounts, users, roles, the PIN → secret
+//! flow and tokens (`tests/python/tt_client_flow.py`), and the shop/courier story: twins and
+//! ledgers (`tt_client_objects.py`), identities and resolution (`tt_client_identities.py`),
+//! stickers (`tt_client_stickers.py`), history and references (`tt_client_history.py`), and
+//! webhook subscriptions with a real receiver, retries and `trustedtwin_utils` hash checks
+//! (`tt_client_webhooks.py`). Every script runs on SQLite and, when
+//! `STEWARD_TEST_POSTGRES_URL` is set, on PostgreSQL.
 //!
 //! Python 3 with `venv` and a reachable package index are required: a missing interpreter or a
 //! failed install fails the test, it never skips. `STEWARD_TEST_PYTHON` names another interpreter
@@ -199,14 +200,14 @@ fn field<'a>(created: &'a Value, key: &str) -> &'a str {
 
 /// Runs `case` on SQLite, and on PostgreSQL when `STEWARD_TEST_POSTGRES_URL` is set (as in
 /// CI); without it the PostgreSQL run says it was skipped.
-fn on_each_backend(case: impl Fn(&Server)) {
+fn on_each_backend(serve_args: &[&str], case: impl Fn(&Server)) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&Backend::Sqlite(dir.path().join("data")), &[]);
+    let server = Server::start(&Backend::Sqlite(dir.path().join("data")), serve_args);
     case(&server);
     drop(server);
     match support::PostgresDatabase::create() {
         Some(database) => {
-            let server = Server::start(&Backend::Postgres(database.url.clone()), &[]);
+            let server = Server::start(&Backend::Postgres(database.url.clone()), serve_args);
             case(&server);
             drop(server);
         }
@@ -217,8 +218,13 @@ fn on_each_backend(case: impl Fn(&Server)) {
 /// Runs a script of the shop/courier story with its standard arguments: base URL, the shop's
 /// secret and account, the courier's secret, account and user.
 fn shop_and_courier_script_passes(script: &str) {
+    shop_and_courier_script_passes_with(script, &[]);
+}
+
+/// Like [`shop_and_courier_script_passes`], with extra `steward serve` arguments.
+fn shop_and_courier_script_passes_with(script: &str, serve_args: &[&str]) {
     let python = ensure_virtualenv();
-    on_each_backend(|server| {
+    on_each_backend(serve_args, |server| {
         let shop = create_account(server, "Shop");
         let courier = create_account(server, "Courier");
         assert_client_script_passes(
@@ -239,7 +245,7 @@ fn shop_and_courier_script_passes(script: &str) {
 #[test]
 fn official_python_client_drives_users_roles_secrets_and_tokens() {
     let python = ensure_virtualenv();
-    on_each_backend(|server| {
+    on_each_backend(&[], |server| {
         let created = create_account(server, "Python client");
         assert_client_script_passes(
             &python,
@@ -267,4 +273,9 @@ fn official_python_client_puts_lists_and_removes_stickers() {
 #[test]
 fn official_python_client_reads_history_and_references() {
     shop_and_courier_script_passes("tt_client_history.py");
+}
+
+#[test]
+fn official_python_client_subscribes_a_webhook_and_its_messages_verify() {
+    shop_and_courier_script_passes_with("tt_client_webhooks.py", &["--webhook-allow-loopback"]);
 }

@@ -20,6 +20,7 @@ mod error;
 mod housekeeping;
 mod identities;
 mod ledgers;
+pub mod notifications;
 mod object_cache;
 mod operator;
 mod pin_limiter;
@@ -62,7 +63,7 @@ use rule_cache::RuleCache;
 use tokens::TokenKey;
 
 /// Tunable behaviour of the services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSettings {
     /// How long a secret PIN can be redeemed, in seconds (default 24 h).
     pub pin_lifetime_seconds: u64,
@@ -74,6 +75,11 @@ pub struct ServiceSettings {
     /// milliseconds; 0 turns the cache off (default 1000). Changes made through this node are
     /// seen at once; changes made through other nodes after at most this long.
     pub object_cache_ttl_millis: u64,
+    /// The base URL clients reach this server at, used in webhook confirmation, refresh and
+    /// unsubscribe URLs (default `http://127.0.0.1:8080`).
+    pub public_url: String,
+    /// Which webhook callback URLs are allowed (loopback only when asked for).
+    pub callbacks: notifications::callback::CallbackPolicy,
 }
 
 impl Default for ServiceSettings {
@@ -83,6 +89,8 @@ impl Default for ServiceSettings {
             pin_max_failures: 10,
             pin_failure_window_seconds: 15 * 60,
             object_cache_ttl_millis: 1_000,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            callbacks: notifications::callback::CallbackPolicy::default(),
         }
     }
 }
@@ -92,7 +100,7 @@ impl Default for ServiceSettings {
 pub struct Steward {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    settings: ServiceSettings,
+    settings: Arc<ServiceSettings>,
     token_key: Arc<TokenKey>,
     auth_cache: Arc<AuthCache>,
     pin_limiter: Arc<PinLimiter>,
@@ -116,17 +124,16 @@ impl Steward {
             .await?;
         let key_bytes = credentials::decode_hex(&stored)
             .ok_or_else(|| Error::new(ErrorCode::General, "stored token signing key is corrupt"))?;
+        let object_cache_ttl = std::time::Duration::from_millis(settings.object_cache_ttl_millis);
         Ok(Self {
             store,
             clock,
-            settings,
+            settings: Arc::new(settings),
             token_key: Arc::new(TokenKey::from_bytes(key_bytes)),
             auth_cache: Arc::new(AuthCache::default()),
             pin_limiter: Arc::new(PinLimiter::default()),
             rule_cache: Arc::new(RuleCache::default()),
-            object_cache: Arc::new(ObjectCache::new(std::time::Duration::from_millis(
-                settings.object_cache_ttl_millis,
-            ))),
+            object_cache: Arc::new(ObjectCache::new(object_cache_ttl)),
         })
     }
 

@@ -6,7 +6,7 @@
 //! see is indistinguishable from a missing one. Expired stickers are never shown, even before
 //! [`Steward::expire_stickers`] removed them.
 
-mod input;
+pub(crate) mod input;
 
 use std::collections::BTreeMap;
 

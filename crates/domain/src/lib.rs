@@ -10,6 +10,7 @@ mod history;
 mod identities;
 mod ids;
 mod ledgers;
+mod notifications;
 mod stickers;
 mod time;
 mod twins;
@@ -25,6 +26,7 @@ pub use history::{
 pub use identities::Identity;
 pub use ids::{AccountId, IdParseError, RoleId, TwinId, UserId};
 pub use ledgers::{Entry, EntryContent, Ledger, LedgerTransaction, TRANSACTION_RETENTION_MILLIS};
+pub use notifications::{ClaimedDelivery, Delivery, Subscription};
 pub use stickers::Sticker;
 pub use time::Timestamp;
 pub use twins::{Termination, Twin, TwinStatus};

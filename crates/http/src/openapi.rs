@@ -6,7 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    account, identities, ledgers, operator, roles, secrets, stickers, system, tokens, twins, users,
+    account, identities, ledgers, notifications, operator, roles, secrets, stickers, system,
+    tokens, twins, users,
 };
 
 #[derive(OpenApi)]
@@ -105,6 +106,7 @@ pub fn openapi_document() -> &'static str {
         let mut document = ApiDoc::openapi();
         document.merge(identities::IdentitiesApi::openapi());
         document.merge(stickers::StickersApi::openapi());
+        document.merge(notifications::NotificationsApi::openapi());
         // The crate version would make the committed copy change on every release bump.
         document.info.version = "3.18.0-steward".to_owned();
         serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_owned()) + "\n"

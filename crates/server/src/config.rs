@@ -45,6 +45,15 @@ housekeeping_interval_seconds = 5
 # (STEWARD_OBJECT_CACHE_TTL_MILLISECONDS, --object-cache-ttl-milliseconds).
 object_cache_ttl_milliseconds = 1000
 
+# The base URL clients reach this server at, used in webhook confirmation, refresh and
+# unsubscribe URLs; default: http:// plus the listen address (STEWARD_PUBLIC_URL, --public-url).
+# public_url = "https://steward.example.com"
+
+# Allow webhook callbacks to loopback addresses (tests and local setups only; private,
+# link-local and metadata addresses stay refused)
+# (STEWARD_WEBHOOK_ALLOW_LOOPBACK=1, --webhook-allow-loopback).
+webhook_allow_loopback = false
+
 # Log filter in tracing's EnvFilter syntax, e.g. "info" or "steward_http=debug,info"
 # (STEWARD_LOG, --log).
 log = "info"
@@ -97,6 +106,10 @@ pub struct Config {
     pub housekeeping_interval_seconds: u64,
     /// Time to live of the twin and ledger cache, in milliseconds (0 = off).
     pub object_cache_ttl_milliseconds: u64,
+    /// Base URL of this server for webhook management URLs; `None` = from `listen`.
+    pub public_url: Option<String>,
+    /// Whether webhook callbacks may point at loopback addresses.
+    pub webhook_allow_loopback: bool,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -114,6 +127,8 @@ impl Default for Config {
             pin_lifetime_seconds: 24 * 60 * 60,
             housekeeping_interval_seconds: 5,
             object_cache_ttl_milliseconds: 1_000,
+            public_url: None,
+            webhook_allow_loopback: false,
             log: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -132,6 +147,8 @@ struct ConfigFile {
     pin_lifetime_seconds: Option<u64>,
     housekeeping_interval_seconds: Option<u64>,
     object_cache_ttl_milliseconds: Option<u64>,
+    public_url: Option<String>,
+    webhook_allow_loopback: Option<bool>,
     log: Option<String>,
     log_format: Option<LogFormat>,
 }
@@ -155,6 +172,10 @@ pub struct ConfigOverrides {
     pub housekeeping_interval_seconds: Option<u64>,
     /// Time to live of the twin and ledger cache in milliseconds.
     pub object_cache_ttl_milliseconds: Option<u64>,
+    /// Base URL of this server.
+    pub public_url: Option<String>,
+    /// Allow loopback webhook callbacks.
+    pub webhook_allow_loopback: Option<bool>,
     /// Log filter.
     pub log: Option<String>,
     /// Log format.
@@ -237,6 +258,15 @@ impl Config {
                 .object_cache_ttl_milliseconds
                 .or(file_layer.object_cache_ttl_milliseconds)
                 .unwrap_or(defaults.object_cache_ttl_milliseconds),
+            public_url: overrides
+                .public_url
+                .clone()
+                .or(file_layer.public_url)
+                .filter(|url| !url.is_empty()),
+            webhook_allow_loopback: overrides
+                .webhook_allow_loopback
+                .or(file_layer.webhook_allow_loopback)
+                .unwrap_or(defaults.webhook_allow_loopback),
             log: overrides
                 .log
                 .clone()
@@ -253,10 +283,28 @@ impl Config {
 
     /// The settings of the services this configuration asks for.
     pub fn service_settings(&self) -> steward_core::ServiceSettings {
+        self.service_settings_at(self.listen)
+    }
+
+    /// The settings of the services for a server bound to `local_addr` (the default public
+    /// URL names it).
+    pub fn service_settings_at(&self, local_addr: SocketAddr) -> steward_core::ServiceSettings {
         steward_core::ServiceSettings {
             pin_lifetime_seconds: self.pin_lifetime_seconds,
             object_cache_ttl_millis: self.object_cache_ttl_milliseconds,
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{local_addr}")),
+            callbacks: self.callback_policy(),
             ..steward_core::ServiceSettings::default()
+        }
+    }
+
+    /// Which webhook callbacks this configuration allows.
+    pub fn callback_policy(&self) -> steward_core::notifications::callback::CallbackPolicy {
+        steward_core::notifications::callback::CallbackPolicy {
+            allow_loopback: self.webhook_allow_loopback,
         }
     }
 

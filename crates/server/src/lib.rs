@@ -5,6 +5,7 @@
 //! or HTTP handlers.
 
 mod config;
+pub mod dispatcher;
 mod serve;
 
 pub use config::{Config, ConfigError, ConfigOverrides, LogFormat, DEFAULT_CONFIG_FILE};

@@ -62,10 +62,16 @@ pub async fn serve(
         backend = store.backend_name(),
         "database opened, migrations applied"
     );
+    // Bound before the services start, so webhook management URLs can name the real port
+    // when `public_url` is not set (`--listen 127.0.0.1:0`).
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on `{}`", config.listen))?;
+    let local_addr = listener.local_addr()?;
     let steward = Steward::start(
         store.clone(),
         Arc::new(SystemClock),
-        config.service_settings(),
+        config.service_settings_at(local_addr),
     )
     .await
     .map_err(|error| anyhow::anyhow!("cannot start services: {error}"))?;
@@ -81,12 +87,17 @@ pub async fn serve(
         steward.clone(),
         Duration::from_secs(config.housekeeping_interval_seconds),
     ));
+    let dispatcher = crate::dispatcher::Dispatcher::new(
+        steward.clone(),
+        config.callback_policy(),
+        steward_core::notifications::delivery::RetryPolicy::default(),
+    )?;
+    let dispatching = tokio::spawn(crate::dispatcher::run_dispatcher(
+        dispatcher,
+        Duration::from_millis(250),
+    ));
     let state = AppState::new(steward, operator.auth);
 
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on `{}`", config.listen))?;
-    let local_addr = listener.local_addr()?;
     tracing::info!(%local_addr, "listening");
     on_ready(ServeHandle { local_addr });
 
@@ -114,6 +125,7 @@ pub async fn serve(
         }
     };
     housekeeping.abort();
+    dispatching.abort();
     store.close().await;
     tracing::info!("stopped");
     result

@@ -140,6 +140,29 @@ macro_rules! conformance_tests {
                 stickers_are_isolated_between_accounts,
                 stickers_put_together_are_stored_together_or_not_at_all,
                 // ---- end stickers ----
+                // ---- notifications (cases/notifications.rs) ----
+                subscription_round_trip_keeps_every_field_and_queues_the_confirmation,
+                subscription_token_lookup_is_scoped_to_the_topic_account,
+                duplicate_subscription_is_refused_and_leaves_nothing_behind,
+                subscription_for_a_missing_publisher_or_subscriber_is_refused,
+                update_subscription_replaces_confirmation_validity_and_update_time_only,
+                deleting_a_subscription_returns_it_and_drops_its_pending_deliveries,
+                of_concurrent_subscription_deletes_exactly_one_wins,
+                deleting_a_user_deletes_its_subscriptions_and_their_deliveries,
+                active_subscriptions_are_the_confirmed_unexpired_ones_in_id_order,
+                notification_access_grants_are_replaced_and_revoked_with_an_empty_list,
+                notification_access_for_a_missing_grantee_is_refused,
+                enqueue_is_all_or_nothing,
+                outbox_hands_out_a_subscriptions_messages_one_at_a_time_in_order,
+                claiming_respects_the_limit_in_order,
+                a_claimed_delivery_is_claimable_again_only_once_its_lease_expires,
+                messages_not_yet_due_are_not_claimed_and_hold_back_later_ones,
+                retry_records_the_attempt_and_releases_the_lease,
+                missing_messages_are_not_found_when_finished_retried_or_dead_lettered,
+                dead_lettered_messages_leave_the_outbox_for_the_subscribers_dead_letters,
+                concurrent_claimers_never_get_the_same_delivery,
+                concurrent_dispatchers_deliver_each_message_once_and_in_order,
+                // ---- end notifications ----
             ]
         );
     };

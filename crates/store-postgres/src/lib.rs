@@ -12,6 +12,7 @@ mod error;
 mod history;
 mod identities;
 mod ledgers;
+mod notifications;
 mod pins;
 mod rows;
 mod secrets;
@@ -27,13 +28,13 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, HistoryRecord, HistoryWrite, Identity,
-    Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp,
-    Twin, TwinId, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, HistoryRecord,
+    HistoryWrite, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin,
+    Sticker, Subscription, Timestamp, Twin, TwinId, User, UserId,
 };
 use steward_store::{
-    HistoryQuery, IdentityScope, LedgerOf, PageRequest, StickerQuery, Store, StoreError,
-    TerminationOutcome,
+    DeadLetter, HistoryQuery, IdentityScope, LedgerOf, PageRequest, StickerQuery, Store,
+    StoreError, TerminationOutcome,
 };
 use uuid::Uuid;
 
@@ -411,6 +412,106 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<Sticker>, StoreError> {
         self.remove_expired_sticker_rows(now, limit).await
+    }
+
+    async fn create_subscription(
+        &self,
+        subscription: &Subscription,
+        confirmation: &Delivery,
+    ) -> Result<(), StoreError> {
+        self.insert_subscription_row(subscription, confirmation)
+            .await
+    }
+
+    async fn find_subscription(
+        &self,
+        topic_account: AccountId,
+        token_hash: &str,
+    ) -> Result<Subscription, StoreError> {
+        self.find_subscription_row(topic_account, token_hash).await
+    }
+
+    async fn update_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        self.update_subscription_row(subscription).await
+    }
+
+    async fn delete_subscription(
+        &self,
+        topic_account: AccountId,
+        id: Uuid,
+    ) -> Result<Subscription, StoreError> {
+        self.delete_subscription_row(topic_account, id).await
+    }
+
+    async fn list_active_subscriptions(
+        &self,
+        topic_account: AccountId,
+        topic: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        self.list_active_subscription_rows(topic_account, topic, now)
+            .await
+    }
+
+    async fn get_notification_access(
+        &self,
+        account: AccountId,
+    ) -> Result<std::collections::BTreeMap<AccountId, Vec<String>>, StoreError> {
+        self.get_notification_access_rows(account).await
+    }
+
+    async fn put_notification_access(
+        &self,
+        account: AccountId,
+        grantee: AccountId,
+        topics: &[String],
+    ) -> Result<(), StoreError> {
+        self.put_notification_access_rows(account, grantee, topics)
+            .await
+    }
+
+    async fn enqueue_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
+        self.insert_delivery_rows(deliveries).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        self.claim_delivery_rows(now, lease_until, limit).await
+    }
+
+    async fn finish_delivery(&self, message: Uuid) -> Result<(), StoreError> {
+        self.finish_delivery_row(message).await
+    }
+
+    async fn retry_delivery(
+        &self,
+        message: Uuid,
+        attempts: u32,
+        next_attempt_ts: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.retry_delivery_row(message, attempts, next_attempt_ts)
+            .await
+    }
+
+    async fn dead_letter_delivery(
+        &self,
+        message: Uuid,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.dead_letter_delivery_row(message, reason, now).await
+    }
+
+    async fn list_dead_letters(
+        &self,
+        account: AccountId,
+        limit: u32,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        self.list_dead_letter_rows(account, limit).await
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -13,9 +13,9 @@ use async_trait::async_trait;
 use serde_json::Map;
 use serde_json::Value;
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, HistoryRecord, HistoryWrite, Identity,
-    Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, Timestamp,
-    Twin, TwinId, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, HistoryRecord,
+    HistoryWrite, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin,
+    Sticker, Subscription, Timestamp, Twin, TwinId, User, UserId,
 };
 use uuid::Uuid;
 
@@ -44,6 +44,10 @@ pub enum Entity {
     Sticker,
     /// A ledger write's transaction id.
     Transaction,
+    /// A webhook subscription.
+    Subscription,
+    /// A message in the notification outbox.
+    Delivery,
 }
 
 impl Entity {
@@ -61,6 +65,8 @@ impl Entity {
             Self::Identity => "identity",
             Self::Sticker => "sticker",
             Self::Transaction => "transaction",
+            Self::Subscription => "subscription",
+            Self::Delivery => "delivery",
         }
     }
 }
@@ -144,6 +150,21 @@ pub struct IdentityScope {
     pub foreign: bool,
     /// The time expiry is judged at.
     pub now: Timestamp,
+}
+
+/// A message that could not be delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The message's uuid.
+    pub message: Uuid,
+    /// The subscription it was for.
+    pub subscription: Uuid,
+    /// The subscriber account.
+    pub subscriber_account: AccountId,
+    /// Why it was given up.
+    pub reason: String,
+    /// When it was given up.
+    pub dead_ts: Timestamp,
 }
 
 /// Which stickers to list (`GET /stickers`, `GET /twins/{twin}/stickers`). Only stickers one
@@ -510,6 +531,104 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<Sticker>, StoreError>;
+
+    // ---- notifications --------------------------------------------------------------------
+
+    /// Stores a new subscription and, in the same transaction, its confirmation message.
+    /// `AlreadyExists(Subscription)` for a taken id or token hash; `NotFound(Account)` /
+    /// `NotFound(User)` for a missing publisher or subscriber.
+    async fn create_subscription(
+        &self,
+        subscription: &Subscription,
+        confirmation: &Delivery,
+    ) -> Result<(), StoreError>;
+
+    /// Loads the subscription to a topic of `topic_account` whose token hashes to
+    /// `token_hash`; `NotFound(Subscription)` otherwise.
+    async fn find_subscription(
+        &self,
+        topic_account: AccountId,
+        token_hash: &str,
+    ) -> Result<Subscription, StoreError>;
+
+    /// Replaces `confirmed`, `validity_ts` and `updated_ts` of a subscription (matched by id
+    /// and topic account); `NotFound(Subscription)` if missing.
+    async fn update_subscription(&self, subscription: &Subscription) -> Result<(), StoreError>;
+
+    /// Deletes a subscription and, in the same transaction, its pending deliveries; returns
+    /// it. `NotFound(Subscription)` if missing (of concurrent deletes exactly one succeeds).
+    async fn delete_subscription(
+        &self,
+        topic_account: AccountId,
+        id: Uuid,
+    ) -> Result<Subscription, StoreError>;
+
+    /// The confirmed subscriptions to `topic` of `topic_account` that are valid at `now`,
+    /// ordered by id.
+    async fn list_active_subscriptions(
+        &self,
+        topic_account: AccountId,
+        topic: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Subscription>, StoreError>;
+
+    /// The topic access `account` granted: grantee account → its topics (sorted).
+    async fn get_notification_access(
+        &self,
+        account: AccountId,
+    ) -> Result<std::collections::BTreeMap<AccountId, Vec<String>>, StoreError>;
+
+    /// Replaces the topics `account` grants to `grantee` (an empty list revokes the grant).
+    /// `NotFound(Account)` for a missing grantee.
+    async fn put_notification_access(
+        &self,
+        account: AccountId,
+        grantee: AccountId,
+        topics: &[String],
+    ) -> Result<(), StoreError>;
+
+    /// Queues messages in the outbox.
+    async fn enqueue_deliveries(&self, deliveries: &[Delivery]) -> Result<(), StoreError>;
+
+    /// Claims up to `limit` deliveries that are due at `now` for one dispatcher until
+    /// `lease_until`: not tried before `next_attempt_ts`, not held by an unexpired lease, and
+    /// each the oldest pending delivery of its subscription (so a subscription's messages go
+    /// out in order). A delivery is claimed by one caller at a time; when a lease runs out
+    /// (its dispatcher died), another caller may claim it.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+
+    /// Removes a delivered message from the outbox; `NotFound(Delivery)` if it is gone.
+    async fn finish_delivery(&self, message: Uuid) -> Result<(), StoreError>;
+
+    /// Records a failed attempt: sets `attempts` and `next_attempt_ts` and releases the lease.
+    async fn retry_delivery(
+        &self,
+        message: Uuid,
+        attempts: u32,
+        next_attempt_ts: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Moves a message that will not be delivered out of the outbox into the dead letters,
+    /// with the reason, in one transaction.
+    async fn dead_letter_delivery(
+        &self,
+        message: Uuid,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Dead letters of subscriptions of `account` (the subscriber), newest first, at most
+    /// `limit`: (message, subscription, reason, when).
+    async fn list_dead_letters(
+        &self,
+        account: AccountId,
+        limit: u32,
+    ) -> Result<Vec<DeadLetter>, StoreError>;
 
     // ---- server settings ------------------------------------------------------------------
 

@@ -185,7 +185,7 @@ pub(crate) fn publish(field: &str, value: Option<Value>) -> Result<Option<Value>
     Ok(Some(value))
 }
 
-fn topic(field: &str, value: &str) -> Result<(), Error> {
+pub(crate) fn topic(field: &str, value: &str) -> Result<(), Error> {
     if is_colour_or_topic(value) {
         return Ok(());
     }

@@ -5,6 +5,7 @@ pub(crate) mod dto;
 pub(crate) mod fallback;
 pub(crate) mod identities;
 pub(crate) mod ledgers;
+pub(crate) mod notifications;
 pub(crate) mod operator;
 pub(crate) mod roles;
 pub(crate) mod secrets;
@@ -96,6 +97,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .merge(identities::routes())
         .merge(stickers::routes())
+        .merge(notifications::routes())
 }
 
 #[cfg(test)]

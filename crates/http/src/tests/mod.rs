@@ -37,6 +37,7 @@ mod history;
 mod identities;
 mod isolation;
 mod ledgers;
+mod notifications;
 mod operator;
 mod references;
 mod scan;

@@ -1,0 +1,7 @@
+//! Notifications: webhook subscriptions to topics, topic access grants, signed messages and
+//! the outbox they wait in until a dispatcher delivers them.
+
+pub mod callback;
+pub mod delivery;
+pub mod signed_json;
+pub mod subscriptions;

@@ -1,0 +1,183 @@
+//! Webhook subscriptions over the Trusted Twin routes: validation (internal callbacks refused),
+//! the confirmation message in the outbox, confirm / refresh / unsubscribe by token without
+//! credentials, expiry, and topic access grants between accounts.
+
+use axum::http::Method;
+use serde_json::{json, Value};
+use steward_domain::Clock as _;
+
+use super::TestApp;
+
+/// A callback the default policy accepts (no delivery happens in these tests).
+const CALLBACK: &str = "http://93.184.216.34:8080/hook";
+
+/// Takes the pending outbox messages (as a dispatcher would) and returns their bodies.
+async fn outbox(app: &TestApp) -> Vec<Value> {
+    let now = app.clock.now();
+    let claimed = app
+        .steward
+        .store()
+        .claim_deliveries(now, now.plus_millis(30_000), 100)
+        .await
+        .unwrap();
+    claimed
+        .iter()
+        .map(|claim| serde_json::from_str(&claim.delivery.body).unwrap())
+        .collect()
+}
+
+/// The path and query of a confirmation message's URL.
+fn management_path(message: &Value) -> String {
+    let url = message["confirmation_url"].as_str().unwrap();
+    let path = &url[url.find("/notifications/").unwrap()..];
+    path.to_owned()
+}
+
+api_tests! {
+    async fn subscribe_confirm_refresh_and_unsubscribe_by_token(app) {
+        let shop = app.create_account("Shop").await;
+        let reply = app
+            .call(
+                Method::POST,
+                "/notifications/webhooks",
+                Some(&shop.secret),
+                Some(json!({"callback_url": CALLBACK, "topic": "orders", "expires": 3600})),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+        let subscribed = reply.json();
+        assert_eq!(subscribed["subscription"]["topic"], "orders");
+        assert_eq!(subscribed["subscription"]["account"], shop.account);
+        assert_eq!(subscribed["callback_url"], CALLBACK);
+        assert!(subscribed.get("server_secret").is_none(), "no client secret, no server secret");
+
+        let messages = outbox(&app).await;
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        let confirmation = &messages[0];
+        assert_eq!(confirmation["type"], "SubscriptionConfirmation");
+        assert!(confirmation.get("hash").is_none(), "unsigned without a client secret");
+        assert_eq!(confirmation["subscription"], subscribed["subscription"]);
+        let path = management_path(confirmation);
+        assert!(path.starts_with(&format!("/notifications/webhooks/{}?token=", shop.account)), "{path}");
+
+        // Refreshing before confirming is refused; confirming needs no credentials.
+        app.call(Method::PATCH, &path, None, None).await.assert_tt_error(400, 400_897);
+        let confirmed = app.call(Method::GET, &path, None, None).await;
+        assert_eq!(confirmed.status.as_u16(), 200, "{}", confirmed.text());
+        let confirmed = confirmed.json();
+        assert!(confirmed["subscription"]["refresh_url"].as_str().unwrap().ends_with(&path));
+        assert!(confirmed["subscription"]["unsubscribe_url"].as_str().unwrap().ends_with(&path));
+
+        app.clock.advance_millis(1_800_000);
+        let refreshed = app.call(Method::PATCH, &path, None, None).await;
+        assert_eq!(refreshed.status.as_u16(), 200, "{}", refreshed.text());
+        let before = subscribed["subscription"]["validity_ts"].as_f64().unwrap();
+        let after = refreshed.json()["subscription"]["validity_ts"].as_f64().unwrap();
+        assert!((after - before - 1_800.0).abs() < 0.01, "extended by its lifetime from now: {before} → {after}");
+
+        // Wrong tokens, other accounts' paths and malformed input.
+        let wrong = format!("/notifications/webhooks/{}?token={}", shop.account, "0".repeat(64));
+        app.call(Method::GET, &wrong, None, None).await.assert_tt_error(404, 404_653);
+        let other_account = path.replace(&shop.account, "00000000-0000-4000-8000-000000000000");
+        app.call(Method::GET, &other_account, None, None).await.assert_tt_error(404, 404_653);
+        let no_token = format!("/notifications/webhooks/{}", shop.account);
+        app.call(Method::GET, &no_token, None, None).await.assert_tt_error(400, 400_589);
+        app.call(Method::GET, "/notifications/webhooks/not-a-uuid?token=x", None, None)
+            .await
+            .assert_tt_error(400, 400_589);
+
+        let ended = app.call(Method::DELETE, &path, None, None).await;
+        assert_eq!(ended.status.as_u16(), 200, "{}", ended.text());
+        assert_eq!(ended.json()["topic"], "orders");
+        app.call(Method::DELETE, &path, None, None).await.assert_tt_error(404, 404_653);
+        app.call(Method::GET, &path, None, None).await.assert_tt_error(404, 404_653);
+    }
+
+    async fn expired_subscriptions_cannot_be_confirmed_and_signed_ones_carry_a_hash(app) {
+        let shop = app.create_account("Shop").await;
+        let reply = app
+            .call(
+                Method::POST,
+                "/notifications/webhooks",
+                Some(&shop.secret),
+                Some(json!({"callback_url": CALLBACK, "topic": "orders", "expires": 60,
+                            "client_secret": "AbCdEfGh12345678"})),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+        let server_secret = reply.json()["server_secret"].as_str().unwrap().to_owned();
+        assert_eq!(server_secret.len(), 16);
+        let messages = outbox(&app).await;
+        let hash = messages[0]["hash"].as_str().unwrap();
+        assert_eq!(hash.len(), 44, "base64 of 32 bytes: {hash}");
+        app.clock.advance_millis(61_000);
+        let path = management_path(&messages[0]);
+        app.call(Method::GET, &path, None, None).await.assert_tt_error(404, 404_653);
+    }
+
+    async fn bad_subscriptions_are_refused_and_foreign_topics_need_a_grant(app) {
+        let shop = app.create_account("Shop").await;
+        let courier = app.create_account("Courier").await;
+        let subscribe = |secret: String, body: Value| {
+            let app = &app;
+            async move { app.call(Method::POST, "/notifications/webhooks", Some(&secret), Some(body)).await }
+        };
+        for body in [
+            json!({"callback_url": "http://127.0.0.1:9000/hook", "topic": "orders"}),
+            json!({"callback_url": "http://localhost/hook", "topic": "orders"}),
+            json!({"callback_url": "http://169.254.169.254/latest", "topic": "orders"}),
+            json!({"callback_url": "http://192.168.0.10/hook", "topic": "orders"}),
+            json!({"callback_url": "http://[::1]/hook", "topic": "orders"}),
+            json!({"callback_url": "file:///etc/passwd", "topic": "orders"}),
+            json!({"callback_url": format!("https://example.com/{}", "a".repeat(512)), "topic": "orders"}),
+            json!({"callback_url": CALLBACK, "topic": "o"}),
+            json!({"callback_url": CALLBACK, "topic": "orders", "client_secret": "has spaces here!"}),
+            json!({"callback_url": CALLBACK, "topic": "orders", "expires": 0}),
+            json!({"callback_url": CALLBACK, "topic": "orders", "expires": 604_801}),
+            json!({"callback_url": CALLBACK, "topic": "orders", "account": "nobody"}),
+            json!({"callback_url": CALLBACK}),
+            json!({"callback_url": CALLBACK, "topic": "orders", "colour": "red"}),
+        ] {
+            subscribe(shop.secret.clone(), body).await.assert_tt_error(400, 400_589);
+        }
+        assert!(outbox(&app).await.is_empty(), "nothing stored or queued");
+
+        let foreign = json!({"callback_url": CALLBACK, "topic": "orders", "account": shop.account});
+        subscribe(courier.secret.clone(), foreign.clone()).await.assert_tt_error(403, 403_535);
+        let grant = |topics: Value| {
+            let app = &app;
+            let path = format!("/notifications/webhooks/access/accounts/{}", courier.account);
+            let secret = shop.secret.clone();
+            async move { app.call(Method::PATCH, &path, Some(&secret), Some(json!({"topics": topics}))).await }
+        };
+        let granted = grant(json!(["stickers", "orders", "orders"])).await;
+        assert_eq!(granted.status.as_u16(), 200, "{}", granted.text());
+        assert_eq!(granted.json(), json!({"topics": ["orders", "stickers"]}));
+        let access = app.call(Method::GET, "/notifications/webhooks/access", Some(&shop.secret), None).await;
+        assert_eq!(access.json(), json!({"accounts": {courier.account.clone(): {"topics": ["orders", "stickers"]}}}));
+        let mine = app.call(Method::GET, "/notifications/webhooks/access", Some(&courier.secret), None).await;
+        assert_eq!(mine.json(), json!({"accounts": {}}), "grants are the granting account's");
+        let reply = subscribe(courier.secret.clone(), foreign.clone()).await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+        let other_topic = json!({"callback_url": CALLBACK, "topic": "invoices", "account": shop.account});
+        subscribe(courier.secret.clone(), other_topic).await.assert_tt_error(403, 403_535);
+        assert_eq!(grant(json!([])).await.json(), json!({"topics": []}));
+        subscribe(courier.secret.clone(), foreign).await.assert_tt_error(403, 403_535);
+
+        grant(json!(["a b"])).await.assert_tt_error(400, 400_589);
+        let unknown = app
+            .call(
+                Method::PATCH,
+                "/notifications/webhooks/access/accounts/00000000-0000-4000-8000-000000000000",
+                Some(&shop.secret),
+                Some(json!({"topics": ["orders"]})),
+            )
+            .await;
+        unknown.assert_tt_error(404, 404_653);
+        let (_, _, limited) = app.user_with_statement(&shop, json!({"effect": "deny", "actions": ["webhook_subscribe", "update_notifications_account_access"]})).await;
+        subscribe(limited.clone(), json!({"callback_url": CALLBACK, "topic": "orders"})).await.assert_tt_error(403, 403_535);
+        app.call(Method::PATCH, &format!("/notifications/webhooks/access/accounts/{}", courier.account), Some(&limited), Some(json!({"topics": []})))
+            .await
+            .assert_tt_error(403, 403_535);
+    }
+}

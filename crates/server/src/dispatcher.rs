@@ -1,0 +1,169 @@
+//! The webhook dispatcher: claims due messages from the outbox, POSTs them to their callback
+//! URLs and records the outcome. Every node runs one; the store hands each message to one
+//! dispatcher at a time (a lease), so a message is delivered once in the normal case and by
+//! another node when its dispatcher dies mid-delivery (at least once overall).
+//!
+//! Callbacks are checked again at every delivery: the URL's literal address before sending,
+//! and every address a host name resolves to, through a resolver that refuses internal
+//! addresses (so DNS cannot point a callback back inside). Redirects are not followed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use steward_core::notifications::callback::CallbackPolicy;
+use steward_core::notifications::delivery::{
+    RetryPolicy, DELIVERY_LEASE_MILLIS, DELIVERY_TIMEOUT_MILLIS,
+};
+use steward_core::Steward;
+use steward_domain::{ClaimedDelivery, Clock, SystemClock};
+use steward_store::StoreError;
+
+/// Deliveries claimed per round.
+const CLAIM_BATCH: u32 = 32;
+
+/// What one dispatch round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Messages the receiver accepted (2xx).
+    pub delivered: usize,
+    /// Messages that failed and will be tried again.
+    pub retried: usize,
+    /// Messages given up.
+    pub dead: usize,
+}
+
+/// Resolves host names for callbacks, keeping only allowed addresses.
+struct CheckedResolver {
+    policy: CallbackPolicy,
+}
+
+impl Resolve for CheckedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let allowed: Vec<SocketAddr> = resolved
+                .filter(|address| policy.address_allowed(address.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(format!("`{host}` resolves to no allowed address").into());
+            }
+            let addresses: Addrs = Box::new(allowed.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
+/// Sends outbox messages.
+pub struct Dispatcher {
+    steward: Steward,
+    client: reqwest::Client,
+    policy: CallbackPolicy,
+    retry: RetryPolicy,
+}
+
+impl Dispatcher {
+    /// A dispatcher for `steward`'s outbox.
+    pub fn new(
+        steward: Steward,
+        policy: CallbackPolicy,
+        retry: RetryPolicy,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(DELIVERY_TIMEOUT_MILLIS))
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(CheckedResolver { policy }))
+            .user_agent(concat!("steward/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            steward,
+            client,
+            policy,
+            retry,
+        })
+    }
+
+    /// One round: claims due messages and delivers them concurrently.
+    pub async fn dispatch_once(&self) -> anyhow::Result<DispatchReport> {
+        let now = SystemClock.now();
+        let store = self.steward.store();
+        let claimed = store
+            .claim_deliveries(now, now.plus_millis(DELIVERY_LEASE_MILLIS), CLAIM_BATCH)
+            .await?;
+        let outcomes =
+            futures::future::join_all(claimed.iter().map(|claim| self.send(claim))).await;
+        let mut report = DispatchReport::default();
+        for (claim, outcome) in claimed.iter().zip(outcomes) {
+            let message = claim.delivery.message;
+            let recorded = match outcome {
+                Ok(()) => {
+                    report.delivered += 1;
+                    store.finish_delivery(message).await
+                }
+                Err(reason) => {
+                    // NUL cannot be stored; receivers' error texts are not trusted to lack it.
+                    let reason = reason.replace('\0', " ");
+                    let failed = claim.delivery.attempts.saturating_add(1);
+                    let now = SystemClock.now();
+                    match self.retry.next_attempt(failed, now) {
+                        Some(next) if claim.validity_ts > next => {
+                            tracing::info!(%message, attempts = failed, %reason,
+                                "webhook delivery failed; will retry");
+                            report.retried += 1;
+                            store.retry_delivery(message, failed, next).await
+                        }
+                        _ => {
+                            let reason = format!("given up after {failed} attempts: {reason}");
+                            tracing::warn!(%message, %reason, "webhook message dead-lettered");
+                            report.dead += 1;
+                            store.dead_letter_delivery(message, &reason, now).await
+                        }
+                    }
+                }
+            };
+            match recorded {
+                // The subscription was deleted meanwhile, and its messages with it.
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(report)
+    }
+
+    async fn send(&self, claim: &ClaimedDelivery) -> Result<(), String> {
+        if claim.validity_ts <= SystemClock.now() {
+            return Err("the subscription expired".to_owned());
+        }
+        self.policy
+            .check_url(&claim.callback_url)
+            .map_err(|error| error.to_string())?;
+        let response = self
+            .client
+            .post(&claim.callback_url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(claim.delivery.body.clone())
+            .send()
+            .await
+            .map_err(|error| format!("request failed: {error}"))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("the receiver answered {}", response.status()))
+        }
+    }
+}
+
+/// Runs dispatch rounds every `interval` until aborted; failures are logged and retried.
+pub async fn run_dispatcher(dispatcher: Dispatcher, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = dispatcher.dispatch_once().await {
+            tracing::warn!(%error, "webhook dispatch round failed; retrying at the next tick");
+        }
+    }
+}

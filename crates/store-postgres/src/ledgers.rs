@@ -3,8 +3,8 @@
 
 use sqlx::error::ErrorKind;
 use sqlx::PgConnection;
-use steward_domain::{AccountId, HistoryWrite, Ledger, LedgerTransaction, Twin, TwinId};
-use steward_store::{Entity, LedgerOf, StoreError};
+use steward_domain::{AccountId, Ledger, Twin, TwinId};
+use steward_store::{Entity, LedgerEffects, LedgerOf, StoreError};
 
 use crate::error::{database_error, map_violation};
 use crate::history::apply_history;
@@ -88,9 +88,9 @@ impl PostgresStore {
         account: AccountId,
         ledger: &Ledger,
         expected_version: Option<u64>,
-        history: &HistoryWrite,
-        remembered: Option<&LedgerTransaction>,
+        effects: &LedgerEffects,
     ) -> Result<(), StoreError> {
+        let history = &effects.history;
         ensure_ledger_of(account, ledger)?;
         let entries = encode_json(&ledger.entries)?;
         let version = stored_version(ledger.version)?;
@@ -124,8 +124,11 @@ impl PostgresStore {
             )
             .await?;
         }
-        if let Some(remembered) = remembered {
+        if let Some(remembered) = &effects.transaction {
             insert_transaction(&mut transaction, account, remembered).await?;
+        }
+        if !effects.deliveries.is_empty() {
+            Self::insert_deliveries(&mut transaction, &effects.deliveries).await?;
         }
         transaction.commit().await.map_err(database_error)
     }

@@ -29,12 +29,12 @@ use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, HistoryRecord,
-    HistoryWrite, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin,
-    Sticker, Subscription, Timestamp, Twin, TwinId, User, UserId,
+    Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker,
+    Subscription, Timestamp, Twin, TwinId, User, UserId,
 };
 use steward_store::{
-    DeadLetter, HistoryQuery, IdentityScope, LedgerOf, PageRequest, StickerQuery, Store,
-    StoreError, TerminationOutcome,
+    DeadLetter, HistoryQuery, IdentityScope, LedgerEffects, LedgerOf, PageRequest, StickerQuery,
+    Store, StoreError, TerminationOutcome,
 };
 use uuid::Uuid;
 
@@ -277,10 +277,9 @@ impl Store for PostgresStore {
         account: AccountId,
         ledger: &Ledger,
         expected_version: Option<u64>,
-        history: &HistoryWrite,
-        transaction: Option<&LedgerTransaction>,
+        effects: &LedgerEffects,
     ) -> Result<(), StoreError> {
-        self.save_ledger_row(account, ledger, expected_version, history, transaction)
+        self.save_ledger_row(account, ledger, expected_version, effects)
             .await
     }
 

@@ -383,7 +383,7 @@ impl PostgresStore {
 
     /// Inserts outbox rows in the given order (so `seq` follows it). A taken message uuid is
     /// `AlreadyExists(Delivery)`, a missing subscription `NotFound(Subscription)`.
-    async fn insert_deliveries(
+    pub(crate) async fn insert_deliveries(
         connection: &mut PgConnection,
         deliveries: &[Delivery],
     ) -> Result<(), StoreError> {

@@ -31,12 +31,12 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, HistoryRecord,
-    HistoryWrite, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin,
-    Sticker, Subscription, Timestamp, Twin, TwinId, User, UserId,
+    Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker,
+    Subscription, Timestamp, Twin, TwinId, User, UserId,
 };
 use steward_store::{
-    DeadLetter, HistoryQuery, IdentityScope, LedgerOf, PageRequest, StickerQuery, Store,
-    StoreError, TerminationOutcome,
+    DeadLetter, HistoryQuery, IdentityScope, LedgerEffects, LedgerOf, PageRequest, StickerQuery,
+    Store, StoreError, TerminationOutcome,
 };
 use uuid::Uuid;
 
@@ -373,10 +373,9 @@ impl Store for SqliteStore {
         account: AccountId,
         ledger: &Ledger,
         expected_version: Option<u64>,
-        history: &HistoryWrite,
-        transaction: Option<&LedgerTransaction>,
+        effects: &LedgerEffects,
     ) -> Result<(), StoreError> {
-        self.save_ledger_row(account, ledger, expected_version, history, transaction)
+        self.save_ledger_row(account, ledger, expected_version, effects)
             .await
     }
 

@@ -394,7 +394,7 @@ impl SqliteStore {
 
     /// Inserts outbox rows in the given order (so `seq` follows it). A taken message uuid is
     /// `AlreadyExists(Delivery)`, a missing subscription `NotFound(Subscription)`.
-    async fn insert_deliveries(
+    pub(crate) async fn insert_deliveries(
         tx: &mut Transaction<'static, Sqlite>,
         deliveries: &[Delivery],
     ) -> Result<(), StoreError> {

@@ -193,6 +193,27 @@ pub struct StickerQuery {
     pub limit: u32,
 }
 
+/// What a ledger write stores besides the ledger, in the same transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LedgerEffects {
+    /// History records to append, re-expire or purge.
+    pub history: HistoryWrite,
+    /// The write's remembered `transaction` id and answer.
+    pub transaction: Option<LedgerTransaction>,
+    /// Notification messages the write publishes, queued in the outbox.
+    pub deliveries: Vec<Delivery>,
+}
+
+impl LedgerEffects {
+    /// Effects with only history.
+    pub fn with_history(history: HistoryWrite) -> Self {
+        Self {
+            history,
+            ..Self::default()
+        }
+    }
+}
+
 /// Which ledger of a twin [`Store::get_twin_with_ledger`] loads along with the twin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedgerOf {
@@ -380,18 +401,18 @@ pub trait Store: Send + Sync + 'static {
     /// read: with `expected_version` `None` the ledger must not exist yet; with `Some(v)` the
     /// stored version must still be `v`. `ledger.version` is the new version. Otherwise
     /// [`StoreError::Conflict`] and nothing changes. `NotFound(Twin)` for a missing twin.
-    /// `history` is applied in the same transaction: purges, then retention changes, then
-    /// appends, then trimming each appended entry to its newest
-    /// [`steward_domain::MAX_HISTORY_RECORDS`] records. `transaction` (whose account must be
-    /// `account`) is stored in the same transaction too; if the account already stored that
-    /// transaction id, nothing changes and the answer is `AlreadyExists(Transaction)`.
+    /// `effects` are stored in the same transaction: the history (purges, then retention
+    /// changes, then appends, then trimming each appended entry to its newest
+    /// [`steward_domain::MAX_HISTORY_RECORDS`] records), the remembered `transaction` (whose
+    /// account must be `account`; if the account already stored that id, nothing changes and
+    /// the answer is `AlreadyExists(Transaction)`), and the notification `deliveries` the write
+    /// publishes.
     async fn save_ledger(
         &self,
         account: AccountId,
         ledger: &Ledger,
         expected_version: Option<u64>,
-        history: &HistoryWrite,
-        transaction: Option<&LedgerTransaction>,
+        effects: &LedgerEffects,
     ) -> Result<(), StoreError>;
 
     /// Loads a remembered ledger write of `account` by its transaction id.

@@ -24,6 +24,7 @@ from tt_client_flow import Mismatch, call, check, check_error, check_fields, ste
 
 CLIENT_SECRET = "AbCdEfGh12345678"
 CONFIRMATION_KEYS = ["type", "message", "sent_ts", "confirmation_url", "subscription"]
+NOTIFICATION_KEYS = ["type", "trigger", "message", "twin", "event", "sent_ts", "subscription"]
 FAILURES = 3
 
 
@@ -111,6 +112,24 @@ def run(base_url, shop_secret, shop_account, courier_secret, courier_account, co
                      params={"token": token}, expect=200)
     check(refreshed["subscription"]["validity_ts"] >= subscribed["subscription"]["validity_ts"],
           f"refresh extends: {refreshed}")
+    # --- a ledger change published to the topic, signed too ----------------------------------
+    order = call(shop, "create_twin", body={"description": {"kind": "order"}},
+                 expect=201)["creation_certificate"]["uuid"]
+    call(shop, "add_twin_ledger_entry", order, expect=201, body={"entries": {
+        "status": {"value": "packed", "publish": {"orders": "true"}},
+        "quiet": {"value": 1}}})
+    deliveries = wait_for(FAILURES + 2, 10)
+    checker = TTSignedJson("hash", NOTIFICATION_KEYS, (CLIENT_SECRET + server_secret).encode())
+    notification = checker.loads(deliveries[-1][1])
+    check(checker.is_signature_valid(), f"notification hash: {checker.get_signatures()}")
+    check_fields("notification", notification,
+                 {"type": "Notification", "trigger": "ledger.entry.added", "twin": order})
+    check(notification["event"] == {"status": {"new_value": "packed", "old_value": None,
+                                               "changed_ts": notification["event"]["status"]
+                                               ["changed_ts"]}},
+          f"event: {notification['event']}")
+    step("an entry added with publish {orders: true} -> a signed Notification for the topic")
+
     body = call(anonymous, "webhook_confirm_subscription", shop_account,
                 params={"token": "0" * 64}, expect=404)
     check_error("webhook_confirm_subscription (wrong token)", body, 404653)

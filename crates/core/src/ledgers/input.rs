@@ -183,6 +183,9 @@ impl EntryInput {
         if let Some(Some(visibility)) = &self.visibility {
             validate_rule_text(&format!("entries.{name}.visibility"), visibility)?;
         }
+        if let Some(Some(publish)) = &self.publish {
+            crate::notifications::publish::validate_publish(name, publish)?;
+        }
         if let Some(Some(history)) = &self.history {
             validate_history(name, history)?;
             if self.reference.is_some() || self.include.is_some() {

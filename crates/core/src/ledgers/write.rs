@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use steward_domain::{AccountId, Entry, Ledger, LedgerTransaction, Timestamp, Twin, TwinId};
-use steward_store::{Entity, StoreError};
+use steward_store::{Entity, LedgerEffects, StoreError};
 
 use super::history::history_write;
 use super::references::SourceReader;
@@ -329,15 +329,17 @@ impl Steward {
                 }),
                 None => None,
             };
+            let deliveries = self
+                .publish(principal, &twin, &ledger, &before, now)
+                .await?;
+            let effects = LedgerEffects {
+                history,
+                transaction: remembered,
+                deliveries,
+            };
             match self
                 .store
-                .save_ledger(
-                    account,
-                    &ledger,
-                    expected_version,
-                    &history,
-                    remembered.as_ref(),
-                )
+                .save_ledger(account, &ledger, expected_version, &effects)
                 .await
             {
                 Ok(()) => {

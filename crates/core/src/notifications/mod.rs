@@ -3,5 +3,6 @@
 
 pub mod callback;
 pub mod delivery;
+pub mod publish;
 pub mod signed_json;
 pub mod subscriptions;

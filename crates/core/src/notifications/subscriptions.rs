@@ -317,7 +317,7 @@ impl Steward {
 }
 
 /// The key a subscription's messages are signed with: client secret + server secret.
-fn signing_key(subscription: &Subscription) -> Option<Vec<u8>> {
+pub(crate) fn signing_key(subscription: &Subscription) -> Option<Vec<u8>> {
     let client = subscription.client_secret.as_ref()?;
     let server = subscription.server_secret.as_ref()?;
     Some([client.as_bytes(), server.as_bytes()].concat())

@@ -37,7 +37,7 @@ pub(crate) fn shown(value: &str) -> String {
 }
 
 /// Whether `value` matches `^[0-9A-Za-z\-]{3,48}$`, the format of colours and topics.
-fn is_colour_or_topic(value: &str) -> bool {
+pub(crate) fn is_colour_or_topic(value: &str) -> bool {
     (3..=48).contains(&value.len())
         && value
             .bytes()

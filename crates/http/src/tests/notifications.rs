@@ -11,7 +11,8 @@ use super::TestApp;
 /// A callback the default policy accepts (no delivery happens in these tests).
 const CALLBACK: &str = "http://93.184.216.34:8080/hook";
 
-/// Takes the pending outbox messages (as a dispatcher would) and returns their bodies.
+/// Takes the due outbox messages and marks them delivered (as a dispatcher would whose
+/// receiver accepts everything); returns their bodies.
 async fn outbox(app: &TestApp) -> Vec<Value> {
     let now = app.clock.now();
     let claimed = app
@@ -20,10 +21,17 @@ async fn outbox(app: &TestApp) -> Vec<Value> {
         .claim_deliveries(now, now.plus_millis(30_000), 100)
         .await
         .unwrap();
-    claimed
-        .iter()
-        .map(|claim| serde_json::from_str(&claim.delivery.body).unwrap())
-        .collect()
+    let mut bodies = Vec::new();
+    for claim in &claimed {
+        // Delivered: the subscription's next message becomes due.
+        app.steward
+            .store()
+            .finish_delivery(claim.delivery.message)
+            .await
+            .unwrap();
+        bodies.push(serde_json::from_str(&claim.delivery.body).unwrap());
+    }
+    bodies
 }
 
 /// The path and query of a confirmation message's URL.
@@ -31,6 +39,57 @@ fn management_path(message: &Value) -> String {
     let url = message["confirmation_url"].as_str().unwrap();
     let path = &url[url.find("/notifications/").unwrap()..];
     path.to_owned()
+}
+
+/// Subscribes `who` to `topic` (of `account`, default its own) and confirms; returns nothing
+/// but leaves the confirmation message claimed.
+async fn confirmed_subscription(
+    app: &TestApp,
+    who: &super::TestAccount,
+    topic: &str,
+    account: Option<&str>,
+) {
+    let mut body = json!({"callback_url": CALLBACK, "topic": topic});
+    if let Some(account) = account {
+        body["account"] = json!(account);
+    }
+    let reply = app
+        .call(
+            Method::POST,
+            "/notifications/webhooks",
+            Some(&who.secret),
+            Some(body),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+    let messages = outbox(app).await;
+    assert_eq!(messages.len(), 1, "one confirmation: {messages:?}");
+    let confirmed = app
+        .call(Method::GET, &management_path(&messages[0]), None, None)
+        .await;
+    assert_eq!(confirmed.status.as_u16(), 200, "{}", confirmed.text());
+}
+
+/// Notification messages now in the outbox, by the subscription's account... as (trigger,
+/// topic, event) triples sorted for comparison.
+async fn notifications(app: &TestApp) -> Vec<Value> {
+    let mut messages = outbox(app).await;
+    for message in &mut messages {
+        assert_eq!(message["type"], "Notification", "{message}");
+        let object = message.as_object_mut().unwrap();
+        for volatile in ["message", "sent_ts", "twin"] {
+            object.remove(volatile);
+        }
+        object["subscription"]
+            .as_object_mut()
+            .unwrap()
+            .remove("validity_ts");
+        for event in object["event"].as_object_mut().unwrap().values_mut() {
+            event.as_object_mut().unwrap().remove("changed_ts");
+        }
+    }
+    messages.sort_by_key(|message| message.to_string());
+    messages
 }
 
 api_tests! {
@@ -179,5 +238,115 @@ api_tests! {
         app.call(Method::PATCH, &format!("/notifications/webhooks/access/accounts/{}", courier.account), Some(&limited), Some(json!({"topics": []})))
             .await
             .assert_tt_error(403, 403_535);
+    }
+
+    async fn ledger_changes_are_published_to_each_subscriber_as_far_as_it_may_read(app) {
+        let shop = app.create_account("Shop").await;
+        let courier = app.create_account("Courier").await;
+        confirmed_subscription(&app, &shop, "orders", None).await;
+        let path = format!("/notifications/webhooks/access/accounts/{}", courier.account);
+        app.call(Method::PATCH, &path, Some(&shop.secret), Some(json!({"topics": ["orders"]}))).await;
+        confirmed_subscription(&app, &courier, "orders", Some(&shop.account)).await;
+        let role = app
+            .call(Method::POST, "/roles", Some(&courier.secret),
+                  Some(json!({"name": "Partner", "rules": {"twin_rule": "true", "entry_rule": "true"}})))
+            .await
+            .json()["uuid"].as_str().unwrap().to_owned();
+        app.call(Method::PATCH, &format!("/users/{}", courier.user), Some(&courier.secret), Some(json!({"role": role}))).await;
+
+        let order = app
+            .call(Method::POST, "/twins", Some(&shop.secret), Some(json!({"description": {"number": 7}})))
+            .await
+            .json()["creation_certificate"]["uuid"].as_str().unwrap().to_owned();
+        let ledger = format!("/twins/{order}/ledgers/personal");
+        let added = app
+            .call(Method::POST, &ledger, Some(&shop.secret), Some(json!({"entries": {
+                "delivery_address": {"value": "Main 1", "visibility": format!("account == '{}'", courier.account),
+                                     "publish": {"orders": "true"}},
+                "invoice": {"value": 120.5, "publish": {"on_added": ["orders"]}},
+                "note": {"value": "quiet"},
+            }})))
+            .await;
+        assert_eq!(added.status.as_u16(), 201, "{}", added.text());
+        let shop_view = json!({"type": "Notification", "trigger": "ledger.entry.added",
+            "event": {"delivery_address": {"new_value": "Main 1", "old_value": null},
+                      "invoice": {"new_value": 120.5, "old_value": null}},
+            "subscription": {"topic": "orders", "account": shop.account}});
+        let courier_view = json!({"type": "Notification", "trigger": "ledger.entry.added",
+            "event": {"delivery_address": {"new_value": "Main 1", "old_value": null}},
+            "subscription": {"topic": "orders", "account": shop.account}});
+        let mut expected = vec![shop_view, courier_view];
+        expected.sort_by_key(|message| message.to_string());
+        assert_eq!(notifications(&app).await, expected, "one message per subscription; the courier never gets the invoice");
+
+        // Writing the same value publishes nothing; a change carries old and new values.
+        app.call(Method::PATCH, &format!("{ledger}/value"), Some(&shop.secret),
+                 Some(json!({"entries": {"invoice": {"value": 120.5}}}))).await;
+        assert_eq!(notifications(&app).await, Vec::<Value>::new());
+        app.call(Method::PATCH, &format!("{ledger}/value"), Some(&shop.secret),
+                 Some(json!({"entries": {"invoice": {"value": 99}, "delivery_address": {"value": "Main 2"}}}))).await;
+        // `invoice` publishes on adds only: the update of both entries goes out for the
+        // address alone, to both subscribers.
+        let updated = notifications(&app).await;
+        assert_eq!(updated.len(), 2, "{updated:?}");
+        for message in &updated {
+            assert_eq!(message["trigger"], "ledger.entry.updated");
+            assert_eq!(message["event"], json!({"delivery_address": {"new_value": "Main 2", "old_value": "Main 1"}}));
+        }
+
+        // Deleting publishes through rules (the invoice's `on_added` does not fire).
+        app.call(Method::DELETE, &format!("{ledger}?entries=delivery_address,invoice"), Some(&shop.secret), None).await;
+        let deleted = notifications(&app).await;
+        assert_eq!(deleted.len(), 2, "{deleted:?}");
+        for message in &deleted {
+            assert_eq!(message["trigger"], "ledger.entry.deleted");
+            assert_eq!(message["event"], json!({"delivery_address": {"new_value": null, "old_value": "Main 2"}}));
+        }
+    }
+
+    async fn publish_rules_templates_and_validation(app) {
+        let shop = app.create_account("Shop").await;
+        confirmed_subscription(&app, &shop, "order-7", None).await;
+        let order = app
+            .call(Method::POST, "/twins", Some(&shop.secret), Some(json!({"description": {"number": 7}})))
+            .await
+            .json()["creation_certificate"]["uuid"].as_str().unwrap().to_owned();
+        let ledger = format!("/twins/{order}/ledgers/personal");
+        let added = app
+            .call(Method::POST, &ledger, Some(&shop.secret), Some(json!({"entries": {
+                "temperature": {"value": 3, "publish": {"order-{TWIN.number}": "new_value > 5 and trigger == 'ledger.entry.updated'"}},
+            }})))
+            .await;
+        assert_eq!(added.status.as_u16(), 201, "{}", added.text());
+        assert!(notifications(&app).await.is_empty(), "the rule is false for the add");
+        for (value, published) in [(4, false), (9, true)] {
+            app.call(Method::PATCH, &format!("{ledger}/value"), Some(&shop.secret),
+                     Some(json!({"entries": {"temperature": {"value": value}}}))).await;
+            let sent = notifications(&app).await;
+            assert_eq!(!sent.is_empty(), published, "value {value}: {sent:?}");
+            if published {
+                assert_eq!(sent[0]["subscription"]["topic"], "order-7");
+                assert_eq!(sent[0]["event"]["temperature"]["new_value"], 9);
+            }
+        }
+        for publish in [
+            json!("orders"),
+            json!(["orders"]),
+            json!({"on_changed": "orders"}),
+            json!({"on_added": 5}),
+            json!({"or ders": "true"}),
+            json!({"ab": "true"}),
+            json!({"order-{foo}": "true"}),
+            json!({"order-{TWIN.number": "true"}),
+            json!({"orders": "1 +"}),
+            json!({"orders": true}),
+            Value::Object((0..11).map(|index| (format!("topic-{index}"), json!("true"))).collect()),
+        ] {
+            let reply = app
+                .call(Method::POST, &ledger, Some(&shop.secret),
+                      Some(json!({"entries": {"bad": {"value": 1, "publish": publish}}})))
+                .await;
+            reply.assert_tt_error(400, 400_589);
+        }
     }
 }

@@ -9,7 +9,7 @@ use steward_domain::{
     AccountId, HistoryAppend, HistoryRecord, HistoryWrite, Ledger, RetentionPeriod, Timestamp,
     TwinId, MAX_HISTORY_RECORDS,
 };
-use steward_store::{HistoryQuery, Store};
+use steward_store::{HistoryQuery, LedgerEffects, Store};
 
 use super::ledgers::new_twin;
 use super::new_account;
@@ -46,7 +46,12 @@ async fn save_with(store: &dyn Store, ledger: &Ledger, history: HistoryWrite) ->
         ..ledger.clone()
     };
     store
-        .save_ledger(ledger.account, &next, expected, &history, None)
+        .save_ledger(
+            ledger.account,
+            &next,
+            expected,
+            &LedgerEffects::with_history(history),
+        )
         .await
         .expect("save ledger with history");
     next
@@ -278,11 +283,10 @@ pub async fn history_is_written_with_its_ledger_only(store: Arc<dyn Store>) {
             owner,
             &stale,
             Some(4),
-            &HistoryWrite {
+            &LedgerEffects::with_history(HistoryWrite {
                 appends: vec![append("x", at(2), json!("lost"), None)],
                 ..HistoryWrite::default()
-            },
-            None,
+            }),
         )
         .await;
     assert!(refused.is_err(), "a stale version is refused");

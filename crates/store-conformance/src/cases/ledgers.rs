@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use steward_domain::{
-    AccountId, Entry, EntryContent, HistoryWrite, Ledger, LedgerTransaction, TwinId,
-};
-use steward_store::{Entity, LedgerOf, Store, StoreError};
+use steward_domain::{AccountId, Entry, EntryContent, Ledger, LedgerTransaction, TwinId};
+use steward_store::{Entity, LedgerEffects, LedgerOf, Store, StoreError};
 
 use super::{assert_conflict, assert_not_found, new_account};
 use crate::fixtures::{self, at};
@@ -88,7 +86,7 @@ pub async fn ledger_round_trip_keeps_entries_exactly(store: Arc<dyn Store>) {
         ..fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner))
     };
     store
-        .save_ledger(owner, &ledger, None, &HistoryWrite::default(), None)
+        .save_ledger(owner, &ledger, None, &LedgerEffects::default())
         .await
         .expect("create ledger");
 
@@ -113,7 +111,7 @@ pub async fn ledger_round_trip_keeps_entries_exactly(store: Arc<dyn Store>) {
     let reader = new_account(store.as_ref(), "Globex").await.account.id;
     let empty = fixtures::ledger(twin, reader, BTreeMap::new());
     store
-        .save_ledger(reader, &empty, None, &HistoryWrite::default(), None)
+        .save_ledger(reader, &empty, None, &LedgerEffects::default())
         .await
         .expect("create empty ledger");
     assert_eq!(stored_ledger(store.as_ref(), twin, reader).await, empty);
@@ -139,7 +137,7 @@ pub async fn creating_an_existing_ledger_conflicts_and_keeps_the_first(store: Ar
     let (twin, owner) = new_twin(store.as_ref()).await;
     let first = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     store
-        .save_ledger(owner, &first, None, &HistoryWrite::default(), None)
+        .save_ledger(owner, &first, None, &LedgerEffects::default())
         .await
         .expect("create ledger");
 
@@ -152,7 +150,7 @@ pub async fn creating_an_existing_ledger_conflicts_and_keeps_the_first(store: Ar
     };
     assert_conflict(
         store
-            .save_ledger(owner, &second, None, &HistoryWrite::default(), None)
+            .save_ledger(owner, &second, None, &LedgerEffects::default())
             .await,
         Entity::Ledger,
     );
@@ -165,7 +163,7 @@ pub async fn ledger_update_with_current_version_is_stored(store: Arc<dyn Store>)
     let (twin, owner) = new_twin(store.as_ref()).await;
     let created = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     store
-        .save_ledger(owner, &created, None, &HistoryWrite::default(), None)
+        .save_ledger(owner, &created, None, &LedgerEffects::default())
         .await
         .expect("create ledger");
 
@@ -184,7 +182,7 @@ pub async fn ledger_update_with_current_version_is_stored(store: Arc<dyn Store>)
     changed.version = 2;
     changed.updated_ts = at(1_000);
     store
-        .save_ledger(owner, &changed, Some(1), &HistoryWrite::default(), None)
+        .save_ledger(owner, &changed, Some(1), &LedgerEffects::default())
         .await
         .expect("update with the current version");
     assert_eq!(stored_ledger(store.as_ref(), twin, owner).await, changed);
@@ -197,7 +195,7 @@ pub async fn ledger_update_with_current_version_is_stored(store: Arc<dyn Store>)
         ..changed.clone()
     };
     store
-        .save_ledger(owner, &rewritten, Some(2), &HistoryWrite::default(), None)
+        .save_ledger(owner, &rewritten, Some(2), &LedgerEffects::default())
         .await
         .expect("update with the current version");
     let stored = stored_ledger(store.as_ref(), twin, owner).await;
@@ -217,7 +215,7 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
     let (twin, owner) = new_twin(store.as_ref()).await;
     let created = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     store
-        .save_ledger(owner, &created, None, &HistoryWrite::default(), None)
+        .save_ledger(owner, &created, None, &LedgerEffects::default())
         .await
         .expect("create ledger");
     let current = Ledger {
@@ -226,7 +224,7 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
         ..created.clone()
     };
     store
-        .save_ledger(owner, &current, Some(1), &HistoryWrite::default(), None)
+        .save_ledger(owner, &current, Some(1), &LedgerEffects::default())
         .await
         .expect("update with the current version");
 
@@ -243,8 +241,7 @@ pub async fn stale_ledger_version_conflicts_and_changes_nothing(store: Arc<dyn S
                     owner,
                     &stale,
                     Some(expected_version),
-                    &HistoryWrite::default(),
-                    None,
+                    &LedgerEffects::default(),
                 )
                 .await,
             Entity::Ledger,
@@ -260,7 +257,7 @@ pub async fn updating_a_missing_ledger_conflicts(store: Arc<dyn Store>) {
     let ledger = fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner));
     assert_conflict(
         store
-            .save_ledger(owner, &ledger, Some(1), &HistoryWrite::default(), None)
+            .save_ledger(owner, &ledger, Some(1), &LedgerEffects::default())
             .await,
         Entity::Ledger,
     );
@@ -269,7 +266,7 @@ pub async fn updating_a_missing_ledger_conflicts(store: Arc<dyn Store>) {
     let nowhere = fixtures::ledger(TwinId::new_random(), owner, BTreeMap::new());
     assert_conflict(
         store
-            .save_ledger(owner, &nowhere, Some(1), &HistoryWrite::default(), None)
+            .save_ledger(owner, &nowhere, Some(1), &LedgerEffects::default())
             .await,
         Entity::Ledger,
     );
@@ -286,13 +283,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
     let on_missing_twin = fixtures::ledger(missing_twin, owner, BTreeMap::new());
     assert_not_found(
         store
-            .save_ledger(
-                owner,
-                &on_missing_twin,
-                None,
-                &HistoryWrite::default(),
-                None,
-            )
+            .save_ledger(owner, &on_missing_twin, None, &LedgerEffects::default())
             .await,
         Entity::Twin,
     );
@@ -308,8 +299,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
                 missing_account,
                 &of_missing_account,
                 None,
-                &HistoryWrite::default(),
-                None,
+                &LedgerEffects::default(),
             )
             .await,
         Entity::Account,
@@ -326,8 +316,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
                 missing_account,
                 &both_missing,
                 None,
-                &HistoryWrite::default(),
-                None,
+                &LedgerEffects::default(),
             )
             .await,
         Entity::Twin,
@@ -341,8 +330,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
                 owner,
                 &of_other,
                 expected_version,
-                &HistoryWrite::default(),
-                None,
+                &LedgerEffects::default(),
             )
             .await;
         assert!(
@@ -358,7 +346,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
         ..fixtures::ledger(twin, owner, BTreeMap::new())
     };
     let result = store
-        .save_ledger(owner, &beyond, None, &HistoryWrite::default(), None)
+        .save_ledger(owner, &beyond, None, &LedgerEffects::default())
         .await;
     assert!(
         matches!(result, Err(StoreError::Backend(_))),
@@ -368,7 +356,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
 
     let created = fixtures::ledger(twin, owner, BTreeMap::new());
     store
-        .save_ledger(owner, &created, None, &HistoryWrite::default(), None)
+        .save_ledger(owner, &created, None, &LedgerEffects::default())
         .await
         .expect("create ledger");
     let result = store
@@ -379,8 +367,7 @@ pub async fn invalid_ledger_saves_are_refused(store: Arc<dyn Store>) {
                 ..created.clone()
             },
             Some(u64::MAX),
-            &HistoryWrite::default(),
-            None,
+            &LedgerEffects::default(),
         )
         .await;
     assert!(
@@ -402,7 +389,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
     entries_of_a.insert("only_a".to_owned(), fixtures::entry(json!(1)));
     let ledger_of_a = fixtures::ledger(twin, a, entries_of_a);
     store
-        .save_ledger(a, &ledger_of_a, None, &HistoryWrite::default(), None)
+        .save_ledger(a, &ledger_of_a, None, &LedgerEffects::default())
         .await
         .expect("create a's ledger");
     assert_eq!(store.get_ledger(twin, b).await.expect("get"), None);
@@ -416,7 +403,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
         ..fixtures::ledger(twin, b, entries_of_b)
     };
     store
-        .save_ledger(b, &ledger_of_b, None, &HistoryWrite::default(), None)
+        .save_ledger(b, &ledger_of_b, None, &LedgerEffects::default())
         .await
         .expect("create b's ledger alongside a's");
     assert_eq!(stored_ledger(store.as_ref(), twin, a).await, ledger_of_a);
@@ -430,7 +417,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
         ..ledger_of_b.clone()
     };
     store
-        .save_ledger(b, &updated_b, Some(1), &HistoryWrite::default(), None)
+        .save_ledger(b, &updated_b, Some(1), &LedgerEffects::default())
         .await
         .expect("update b's ledger");
     assert_eq!(stored_ledger(store.as_ref(), twin, a).await, ledger_of_a);
@@ -443,7 +430,7 @@ pub async fn ledgers_are_isolated_between_accounts_on_one_twin(store: Arc<dyn St
         ..ledger_of_a.clone()
     };
     store
-        .save_ledger(a, &updated_a, Some(1), &HistoryWrite::default(), None)
+        .save_ledger(a, &updated_a, Some(1), &LedgerEffects::default())
         .await
         .expect("update a's ledger");
     assert_eq!(stored_ledger(store.as_ref(), twin, a).await, updated_a);
@@ -502,8 +489,7 @@ async fn race(
                     account,
                     &ledger,
                     expected_version,
-                    &HistoryWrite::default(),
-                    None,
+                    &LedgerEffects::default(),
                 )
                 .await;
             (ledger, outcome)
@@ -541,7 +527,7 @@ pub async fn twin_with_ledger_matches_separate_reads(store: Arc<dyn Store>) {
         ..fixtures::ledger(twin, owner, every_kind_of_entry(twin, owner))
     };
     store
-        .save_ledger(owner, &ledger, None, &HistoryWrite::default(), None)
+        .save_ledger(owner, &ledger, None, &LedgerEffects::default())
         .await
         .expect("create ledger");
     let stored_twin = store.get_twin(twin).await.expect("get twin");
@@ -586,7 +572,15 @@ pub async fn ledger_transactions_make_writes_idempotent(store: Arc<dyn Store>) {
     let first = fixtures::ledger(twin, owner, BTreeMap::new());
     let once = remembered(owner, twin, "retry-me", 10);
     store
-        .save_ledger(owner, &first, None, &HistoryWrite::default(), Some(&once))
+        .save_ledger(
+            owner,
+            &first,
+            None,
+            &LedgerEffects {
+                transaction: Some(once.clone()),
+                ..LedgerEffects::default()
+            },
+        )
         .await
         .expect("write with a transaction id");
     assert_eq!(
@@ -622,8 +616,10 @@ pub async fn ledger_transactions_make_writes_idempotent(store: Arc<dyn Store>) {
             owner,
             &second,
             Some(first.version),
-            &HistoryWrite::default(),
-            Some(&again),
+            &LedgerEffects {
+                transaction: Some(again.clone()),
+                ..LedgerEffects::default()
+            },
         )
         .await;
     assert!(
@@ -652,8 +648,10 @@ pub async fn ledger_transactions_make_writes_idempotent(store: Arc<dyn Store>) {
             other,
             &theirs,
             None,
-            &HistoryWrite::default(),
-            Some(&foreign)
+            &LedgerEffects {
+                transaction: Some(foreign.clone()),
+                ..LedgerEffects::default()
+            }
         )
         .await
         .is_err());
@@ -666,8 +664,10 @@ pub async fn ledger_transactions_make_writes_idempotent(store: Arc<dyn Store>) {
             other,
             &theirs,
             None,
-            &HistoryWrite::default(),
-            Some(&remembered(other, twin, "retry-me", 30)),
+            &LedgerEffects {
+                transaction: Some(remembered(other, twin, "retry-me", 30)),
+                ..LedgerEffects::default()
+            },
         )
         .await
         .expect("same id, other account");

@@ -1,0 +1,150 @@
+//! Webhook delivery survives a crash: a message queued while the receiver is down is still
+//! delivered after the server is killed with `kill -9` and restarted, on SQLite and (when
+//! `STEWARD_TEST_POSTGRES_URL` is set) PostgreSQL. The receiver is a real HTTP listener.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{Backend, PostgresDatabase, Server, OPERATOR_TOKEN};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpListener;
+
+/// A port nothing listens on yet (bound and released).
+async fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A minimal HTTP receiver on `port` that answers 200 to every POST and records the bodies.
+async fn receiver(port: u16) -> Arc<Mutex<Vec<String>>> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let store = received.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buffer = [0_u8; 4096];
+                loop {
+                    let Ok(read) = stream.read(&mut buffer).await else {
+                        return;
+                    };
+                    if read == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buffer[..read]);
+                    let text = String::from_utf8_lossy(&data).to_string();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if data.len() < end + 4 + length {
+                        continue;
+                    }
+                    let body = String::from_utf8_lossy(&data[end + 4..end + 4 + length]);
+                    store.lock().unwrap().push(body.to_string());
+                    let _ = stream
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
+                    return;
+                }
+            });
+        }
+    });
+    received
+}
+
+async fn post(server: &Server, path: &str, credential: &str, body: Value) -> Value {
+    let response = reqwest::Client::new()
+        .post(server.url(path))
+        .header("Authorization", credential)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{path}");
+    response.json().await.unwrap()
+}
+
+async fn message_queued_before_a_crash_is_delivered_after_restart(backend: Backend) {
+    let args = ["--webhook-allow-loopback"];
+    let server = Server::start(&backend, &args);
+    let account = post(
+        &server,
+        "/operator/accounts",
+        OPERATOR_TOKEN,
+        json!({"name": "Shop"}),
+    )
+    .await;
+    let secret = account["secret"].as_str().unwrap().to_owned();
+    let port = free_port().await;
+    let callback = format!("http://127.0.0.1:{port}/hook");
+    let subscribed = post(
+        &server,
+        "/notifications/webhooks",
+        &secret,
+        json!({"callback_url": callback, "topic": "orders"}),
+    )
+    .await;
+    assert_eq!(subscribed["subscription"]["topic"], "orders");
+    // Nobody listens yet: the first attempts fail. Then the server dies without warning.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    server.kill_hard();
+
+    let received = receiver(port).await;
+    let server = Server::start(&backend, &args);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let bodies = received.lock().unwrap().clone();
+    assert_eq!(
+        bodies.len(),
+        1,
+        "delivered once after the restart: {bodies:?}"
+    );
+    let confirmation: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(confirmation["type"], "SubscriptionConfirmation");
+    assert_eq!(confirmation["subscription"]["topic"], "orders");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(received.lock().unwrap().len(), 1, "and never again");
+    let _ = server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_delivers_a_message_queued_before_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    message_queued_before_a_crash_is_delivered_after_restart(Backend::Sqlite(
+        dir.path().join("data"),
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_delivers_a_message_queued_before_a_crash() {
+    let Some(database) = PostgresDatabase::create() else {
+        eprintln!("skipped: STEWARD_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    message_queued_before_a_crash_is_delivered_after_restart(Backend::Postgres(
+        database.url.clone(),
+    ))
+    .await;
+}

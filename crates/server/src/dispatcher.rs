@@ -75,6 +75,9 @@ impl Dispatcher {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(DELIVERY_TIMEOUT_MILLIS))
             .redirect(reqwest::redirect::Policy::none())
+            // No proxy from the environment: a proxy would resolve callback names itself and
+            // bypass the address checks of the resolver below.
+            .no_proxy()
             .dns_resolver(Arc::new(CheckedResolver { policy }))
             .user_agent(concat!("steward/", env!("CARGO_PKG_VERSION")))
             .build()?;
@@ -127,7 +130,10 @@ impl Dispatcher {
             match recorded {
                 // The subscription was deleted meanwhile, and its messages with it.
                 Ok(()) | Err(StoreError::NotFound(_)) => {}
-                Err(other) => return Err(other.into()),
+                // Keep recording the others; this one's lease runs out and it is tried again.
+                Err(error) => {
+                    tracing::warn!(%message, %error, "could not record a delivery outcome");
+                }
             }
         }
         Ok(report)
@@ -147,7 +153,8 @@ impl Dispatcher {
             .body(claim.delivery.body.clone())
             .send()
             .await
-            .map_err(|error| format!("request failed: {error}"))?;
+            // Without the URL: callback URLs may carry secrets, and this text is logged.
+            .map_err(|error| format!("request failed: {}", error.without_url()))?;
         if response.status().is_success() {
             Ok(())
         } else {

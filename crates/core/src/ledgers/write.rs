@@ -358,11 +358,14 @@ impl Steward {
                         sources,
                     });
                 }
-                // Another request changed the ledger, or stored this transaction id first: look
-                // again (the next attempt answers from the stored transaction).
-                Err(StoreError::Conflict(_) | StoreError::AlreadyExists(Entity::Transaction)) => {
-                    continue
-                }
+                // Another request changed the ledger, stored this transaction id first (the next
+                // attempt answers from it), or a subscriber unsubscribed since its message was
+                // built: look again.
+                Err(
+                    StoreError::Conflict(_)
+                    | StoreError::AlreadyExists(Entity::Transaction)
+                    | StoreError::NotFound(Entity::Subscription),
+                ) => continue,
                 Err(other) => return Err(other.into()),
             }
         }

@@ -36,14 +36,20 @@ impl CallbackPolicy {
         if address.is_loopback() {
             return self.allow_loopback;
         }
-        let [first, second, ..] = address.octets();
+        let [first, second, third, _] = address.octets();
         let carrier_grade_nat = first == 100 && (64..128).contains(&second);
+        let protocol_assignments = first == 192 && second == 0 && third == 0;
+        let benchmarking = first == 198 && (18..20).contains(&second);
+        let reserved = first >= 240;
         !(address.is_private()
             || address.is_link_local()
             || address.is_unspecified()
             || address.is_multicast()
             || address.is_broadcast()
             || carrier_grade_nat
+            || protocol_assignments
+            || benchmarking
+            || reserved
             || first == 0)
     }
 
@@ -51,16 +57,43 @@ impl CallbackPolicy {
         if address.is_loopback() {
             return self.allow_loopback;
         }
-        let first = address.segments()[0];
+        let segments = address.segments();
+        let embedded = |high: u16, low: u16| {
+            let [a, b] = high.to_be_bytes();
+            let [c, d] = low.to_be_bytes();
+            Ipv4Addr::new(a, b, c, d)
+        };
+        // Forms that carry an IPv4 address: IPv4-compatible (::a.b.c.d), NAT64
+        // (64:ff9b::/96) and 6to4 (2002::/16); the IPv4 policy decides for them.
+        if segments[..6] == [0; 6] {
+            return self.v4_allowed(embedded(segments[6], segments[7]));
+        }
+        if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+            return self.v4_allowed(embedded(segments[6], segments[7]));
+        }
+        if segments[0] == 0x2002 {
+            return self.v4_allowed(embedded(segments[1], segments[2]));
+        }
+        let first = segments[0];
         let unique_local = first & 0xfe00 == 0xfc00;
         let link_local = first & 0xffc0 == 0xfe80;
-        !(address.is_unspecified() || address.is_multicast() || unique_local || link_local)
+        let site_local = first & 0xffc0 == 0xfec0;
+        !(address.is_unspecified()
+            || address.is_multicast()
+            || unique_local
+            || link_local
+            || site_local)
     }
 
     /// Checks a callback URL's form and, when its host is an address or `localhost`, that the
     /// address is allowed (400 / 400589 otherwise). Names are checked after resolution at
     /// delivery time.
     pub fn check_url(&self, text: &str) -> Result<Url, Error> {
+        if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(Error::request_format(
+                "`callback_url` must not contain spaces or control characters",
+            ));
+        }
         if text.chars().count() > MAX_CALLBACK_URL_CHARS {
             return Err(Error::request_format(format!(
                 "`callback_url` must be at most {MAX_CALLBACK_URL_CHARS} characters"
@@ -123,6 +156,16 @@ mod tests {
             "http://[fd00::1]/",
             "http://[::ffff:127.0.0.1]/",
             "http://224.0.0.1/",
+            "http://[::7f00:1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[2002:a9fe:a9fe::1]/",
+            "http://[fec0::1]/",
+            "http://192.0.0.8/",
+            "http://198.18.0.1/",
+            "http://240.0.0.1/",
+            "http://93.184.216.34/a\u{0}b",
+            " http://93.184.216.34/",
+            "http://93.184.216.34/a b",
             "ftp://example.com/",
             "http://user:pw@example.com/",
             "not a url",
@@ -134,6 +177,7 @@ mod tests {
         for allowed in [
             "https://hooks.example.com/steward",
             "http://93.184.216.34:8080/x",
+            "http://[64:ff9b::5db8:d822]/",
             "https://[2606:2800:220:1:248:1893:25c8:1946]/",
         ] {
             assert!(strict.check_url(allowed).is_ok(), "{allowed}");

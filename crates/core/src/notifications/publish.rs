@@ -416,6 +416,14 @@ impl Steward {
                 let Some(reader) = reader else {
                     continue;
                 };
+                // Another account's subscription keeps receiving only while the grant lasts.
+                if subscription.subscriber_account != after.account
+                    && !self
+                        .topic_granted(after.account, subscription.subscriber_account, &topic)
+                        .await?
+                {
+                    continue;
+                }
                 if authorize_operation(&reader, "get_twin_ledger_entry").is_err()
                     || !twin_visible(&reader, twin, &self.rule_cache, now)
                 {
@@ -435,11 +443,17 @@ impl Steward {
                     if !visible.contains(change.name) {
                         continue;
                     }
+                    // The old value only if the subscriber could read it before the change too.
+                    let old_value = if visible_before.contains(change.name) {
+                        change.old_value.clone()
+                    } else {
+                        Json::Null
+                    };
                     events.insert(
                         change.name.to_owned(),
                         json!({
                             "new_value": change.new_value,
-                            "old_value": change.old_value,
+                            "old_value": old_value,
                             "changed_ts": change.changed_ts.as_tt_seconds(),
                         }),
                     );

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use steward_domain::{AccountId, Delivery, Subscription, Timestamp};
-use steward_store::StoreError;
 use uuid::Uuid;
 
 use super::signed_json::signed_body;
@@ -111,30 +110,18 @@ impl Steward {
             )));
         }
         let topic_account = request.account.unwrap_or(principal.account);
-        if topic_account != principal.account {
-            let granted = self
-                .store
-                .get_notification_access(topic_account)
-                .await
-                .map_err(|error| match error {
-                    StoreError::NotFound(_) => Error::new(
-                        ErrorCode::AccessForbidden,
-                        "no access to the topics of that account",
-                    ),
-                    other => other.into(),
-                })?;
-            let allowed = granted
-                .get(&principal.account)
-                .is_some_and(|topics| topics.contains(&request.topic));
-            if !allowed {
-                return Err(Error::new(
-                    ErrorCode::AccessForbidden,
-                    format!(
-                        "account {topic_account} has not granted access to topic `{}`",
-                        request.topic
-                    ),
-                ));
-            }
+        if topic_account != principal.account
+            && !self
+                .topic_granted(topic_account, principal.account, &request.topic)
+                .await?
+        {
+            return Err(Error::new(
+                ErrorCode::AccessForbidden,
+                format!(
+                    "account {topic_account} has not granted access to topic `{}`",
+                    request.topic
+                ),
+            ));
         }
         let now = self.clock.now();
         let token = random_hex(32);
@@ -214,6 +201,19 @@ impl Steward {
         Ok(found)
     }
 
+    /// Whether `publisher` grants `grantee` access to `topic`.
+    pub(crate) async fn topic_granted(
+        &self,
+        publisher: AccountId,
+        grantee: AccountId,
+        topic: &str,
+    ) -> Result<bool, Error> {
+        let granted = self.store.get_notification_access(publisher).await?;
+        Ok(granted
+            .get(&grantee)
+            .is_some_and(|topics| topics.iter().any(|granted| granted == topic)))
+    }
+
     /// `webhook_confirm_subscription` (no credentials: the token is the proof): activates the
     /// subscription. Unknown, wrong or expired tokens are 404.
     pub async fn webhook_confirm(
@@ -246,6 +246,20 @@ impl Steward {
             return Err(Error::new(
                 ErrorCode::OperationNotAllowed,
                 "the subscription is not confirmed yet",
+            ));
+        }
+        if subscription.subscriber_account != topic_account
+            && !self
+                .topic_granted(
+                    topic_account,
+                    subscription.subscriber_account,
+                    &subscription.topic,
+                )
+                .await?
+        {
+            return Err(Error::new(
+                ErrorCode::AccessForbidden,
+                "the topic's account no longer grants access to it",
             ));
         }
         let now = self.clock.now();

@@ -188,6 +188,10 @@ api_tests! {
             json!({"callback_url": "http://192.168.0.10/hook", "topic": "orders"}),
             json!({"callback_url": "http://[::1]/hook", "topic": "orders"}),
             json!({"callback_url": "file:///etc/passwd", "topic": "orders"}),
+            json!({"callback_url": "http://93.184.216.34/a\u{0}b", "topic": "orders"}),
+            json!({"callback_url": "\u{0}http://93.184.216.34/", "topic": "orders"}),
+            json!({"callback_url": " http://93.184.216.34/", "topic": "orders"}),
+            json!({"callback_url": "http://[64:ff9b::a9fe:a9fe]/", "topic": "orders"}),
             json!({"callback_url": format!("https://example.com/{}", "a".repeat(512)), "topic": "orders"}),
             json!({"callback_url": CALLBACK, "topic": "o"}),
             json!({"callback_url": CALLBACK, "topic": "orders", "client_secret": "has spaces here!"}),
@@ -348,5 +352,52 @@ api_tests! {
                 .await;
             reply.assert_tt_error(400, 400_589);
         }
+    }
+
+    async fn old_values_need_earlier_visibility_and_revoked_grants_stop_messages(app) {
+        let shop = app.create_account("Shop").await;
+        let courier = app.create_account("Courier").await;
+        let grant = format!("/notifications/webhooks/access/accounts/{}", courier.account);
+        app.call(Method::PATCH, &grant, Some(&shop.secret), Some(json!({"topics": ["orders"]}))).await;
+        let reply = app
+            .call(Method::POST, "/notifications/webhooks", Some(&courier.secret),
+                  Some(json!({"callback_url": CALLBACK, "topic": "orders", "account": shop.account})))
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+        let confirmation = outbox(&app).await;
+        let path = management_path(&confirmation[0]);
+        app.call(Method::GET, &path, None, None).await;
+        let role = app
+            .call(Method::POST, "/roles", Some(&courier.secret),
+                  Some(json!({"name": "Partner", "rules": {"twin_rule": "true", "entry_rule": "true"}})))
+            .await
+            .json()["uuid"].as_str().unwrap().to_owned();
+        app.call(Method::PATCH, &format!("/users/{}", courier.user), Some(&courier.secret), Some(json!({"role": role}))).await;
+        let order = app
+            .call(Method::POST, "/twins", Some(&shop.secret), None)
+            .await
+            .json()["creation_certificate"]["uuid"].as_str().unwrap().to_owned();
+        let ledger = format!("/twins/{order}/ledgers/personal");
+        // The address becomes visible to the courier only once the order has shipped.
+        app.call(Method::POST, &ledger, Some(&shop.secret), Some(json!({"entries": {
+            "shipped": {"value": false},
+            "address": {"value": "SECRET-OLD-ADDRESS", "visibility": "LEDGER.shipped == true",
+                        "publish": {"orders": "true"}},
+        }}))).await;
+        assert!(notifications(&app).await.is_empty(), "nothing the courier may read yet");
+        app.call(Method::PATCH, &format!("{ledger}/value"), Some(&shop.secret), Some(json!({"entries": {
+            "shipped": {"value": true}, "address": {"value": "Main 1"},
+        }}))).await;
+        let sent = notifications(&app).await;
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0]["event"], json!({"address": {"new_value": "Main 1", "old_value": null}}));
+        assert!(!serde_json::to_string(&sent).unwrap().contains("SECRET-OLD-ADDRESS"));
+
+        // Revoking the grant stops messages at once and refreshing is refused.
+        app.call(Method::PATCH, &grant, Some(&shop.secret), Some(json!({"topics": []}))).await;
+        app.call(Method::PATCH, &format!("{ledger}/value"), Some(&shop.secret),
+                 Some(json!({"entries": {"address": {"value": "Main 2"}}}))).await;
+        assert!(notifications(&app).await.is_empty(), "no messages after the grant is revoked");
+        app.call(Method::PATCH, &path, None, None).await.assert_tt_error(403, 403_535);
     }
 }

@@ -19,7 +19,7 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
-use steward_domain::{Delivery, Entry, EntryContent, Ledger, Timestamp, Twin};
+use steward_domain::{AccountId, Delivery, Entry, EntryContent, Ledger, Timestamp, Twin, UserId};
 use steward_rules::{Context, Value};
 use uuid::Uuid;
 
@@ -396,7 +396,8 @@ impl Steward {
             }
         }
         let mut deliveries = Vec::new();
-        let mut readers: BTreeMap<uuid::Uuid, Option<Principal>> = BTreeMap::new();
+        // One reader per subscribing user, however many subscriptions it has.
+        let mut readers: BTreeMap<(AccountId, UserId), Option<Principal>> = BTreeMap::new();
         for (topic, (trigger, fired)) in topics {
             let subscriptions = self
                 .store
@@ -405,11 +406,12 @@ impl Steward {
             for subscription in subscriptions {
                 // Each subscriber gets only what it may read itself, as if it read the ledger
                 // with its secret: the twin and every entry through the usual visibility.
-                let reader = match readers.get(&subscription.id) {
+                let key = (subscription.subscriber_account, subscription.subscriber_user);
+                let reader = match readers.get(&key) {
                     Some(reader) => reader.clone(),
                     None => {
                         let reader = self.subscriber_principal(&subscription, now).await?;
-                        readers.insert(subscription.id, reader.clone());
+                        readers.insert(key, reader.clone());
                         reader
                     }
                 };

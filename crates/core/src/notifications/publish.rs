@@ -406,7 +406,10 @@ impl Steward {
             for subscription in subscriptions {
                 // Each subscriber gets only what it may read itself, as if it read the ledger
                 // with its secret: the twin and every entry through the usual visibility.
-                let key = (subscription.subscriber_account, subscription.subscriber_user);
+                let key = (
+                    subscription.subscriber_account,
+                    subscription.subscriber_user,
+                );
                 let reader = match readers.get(&key) {
                     Some(reader) => reader.clone(),
                     None => {

@@ -19,7 +19,18 @@ pub struct HousekeepingReport {
     pub stickers: u64,
     /// Ledger write transaction ids forgotten after 24 hours.
     pub transactions: u64,
+    /// Webhook subscriptions deleted an hour after they expired.
+    pub subscriptions: u64,
+    /// Undeliverable webhook messages forgotten after 30 days.
+    pub dead_letters: u64,
 }
+
+/// How long an expired subscription is kept, so the dispatcher dead-letters what it still had
+/// queued first: one hour.
+const EXPIRED_SUBSCRIPTION_GRACE_MILLIS: i64 = 3_600_000;
+
+/// How long dead letters are kept: 30 days.
+const DEAD_LETTER_RETENTION_MILLIS: i64 = 30 * 24 * 3_600_000;
 
 impl Steward {
     /// One housekeeping pass at the clock's current time: removes expired stickers, deletes
@@ -54,9 +65,39 @@ impl Steward {
                 .await
                 .map_err(Error::from),
         );
+        match self.prune_all_notifications(now).await {
+            Ok((subscriptions, dead_letters)) => {
+                report.subscriptions = subscriptions;
+                report.dead_letters = dead_letters;
+            }
+            Err(error) => {
+                tracing::warn!(step = "notifications", %error, "housekeeping step failed");
+                failure.get_or_insert(error);
+            }
+        }
         match failure {
             Some(error) => Err(error),
             None => Ok(report),
+        }
+    }
+
+    /// Deletes expired subscriptions and old dead letters in batches until none is left.
+    async fn prune_all_notifications(&self, now: Timestamp) -> Result<(u64, u64), Error> {
+        let (mut subscriptions, mut dead_letters) = (0, 0);
+        loop {
+            let (deleted, forgotten) = self
+                .store
+                .prune_notifications(
+                    now.plus_millis(-EXPIRED_SUBSCRIPTION_GRACE_MILLIS),
+                    now.plus_millis(-DEAD_LETTER_RETENTION_MILLIS),
+                    BATCH,
+                )
+                .await?;
+            subscriptions += deleted;
+            dead_letters += forgotten;
+            if deleted < u64::from(BATCH) && forgotten < u64::from(BATCH) {
+                return Ok((subscriptions, dead_letters));
+            }
         }
     }
 

@@ -145,6 +145,8 @@ async fn run_housekeeping(steward: Steward, interval: Duration) {
                     secret_pins = report.secret_pins,
                     stickers = report.stickers,
                     transactions = report.transactions,
+                    subscriptions = report.subscriptions,
+                    dead_letters = report.dead_letters,
                     "housekeeping removed expired data"
                 );
             }

@@ -162,6 +162,7 @@ macro_rules! conformance_tests {
                 dead_lettered_messages_leave_the_outbox_for_the_subscribers_dead_letters,
                 concurrent_claimers_never_get_the_same_delivery,
                 concurrent_dispatchers_deliver_each_message_once_and_in_order,
+                pruning_removes_expired_subscriptions_and_old_dead_letters,
                 // ---- end notifications ----
             ]
         );

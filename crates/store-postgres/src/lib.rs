@@ -513,6 +513,16 @@ impl Store for PostgresStore {
         self.list_dead_letter_rows(account, limit).await
     }
 
+    async fn prune_notifications(
+        &self,
+        expired_before: Timestamp,
+        dead_before: Timestamp,
+        limit: u32,
+    ) -> Result<(u64, u64), StoreError> {
+        self.prune_notification_rows(expired_before, dead_before, limit)
+            .await
+    }
+
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.get_setting_row(key).await
     }

@@ -549,3 +549,33 @@ impl PostgresStore {
         Ok(rows.into_iter().map(DeadLetter::from).collect())
     }
 }
+
+impl PostgresStore {
+    pub(crate) async fn prune_notification_rows(
+        &self,
+        expired_before: Timestamp,
+        dead_before: Timestamp,
+        limit: u32,
+    ) -> Result<(u64, u64), StoreError> {
+        // Deliveries go with their subscription (ON DELETE CASCADE).
+        let subscriptions = sqlx::query(
+            "DELETE FROM subscriptions WHERE id IN ( \
+                 SELECT id FROM subscriptions WHERE validity_ts < $1 LIMIT $2)",
+        )
+        .bind(expired_before.as_millis())
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await
+        .map_err(crate::error::database_error)?;
+        let dead = sqlx::query(
+            "DELETE FROM dead_letters WHERE ctid IN ( \
+                 SELECT ctid FROM dead_letters WHERE dead_ts < $1 LIMIT $2)",
+        )
+        .bind(dead_before.as_millis())
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await
+        .map_err(crate::error::database_error)?;
+        Ok((subscriptions.rows_affected(), dead.rows_affected()))
+    }
+}

@@ -574,3 +574,33 @@ fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
             if database.kind() == sqlx::error::ErrorKind::ForeignKeyViolation
     )
 }
+
+impl SqliteStore {
+    pub(crate) async fn prune_notification_rows(
+        &self,
+        expired_before: Timestamp,
+        dead_before: Timestamp,
+        limit: u32,
+    ) -> Result<(u64, u64), StoreError> {
+        // Deliveries go with their subscription (ON DELETE CASCADE).
+        let subscriptions = sqlx::query(
+            "DELETE FROM subscriptions WHERE id IN ( \
+                 SELECT id FROM subscriptions WHERE validity_ts < ? LIMIT ?)",
+        )
+        .bind(expired_before.as_millis())
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await
+        .map_err(crate::error::database_error)?;
+        let dead = sqlx::query(
+            "DELETE FROM dead_letters WHERE rowid IN ( \
+                 SELECT rowid FROM dead_letters WHERE dead_ts < ? LIMIT ?)",
+        )
+        .bind(dead_before.as_millis())
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await
+        .map_err(crate::error::database_error)?;
+        Ok((subscriptions.rows_affected(), dead.rows_affected()))
+    }
+}

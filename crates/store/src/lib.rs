@@ -651,6 +651,16 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<DeadLetter>, StoreError>;
 
+    /// Housekeeping: deletes up to `limit` subscriptions whose `validity_ts` is before
+    /// `expired_before` (with any deliveries they still have) and up to `limit` dead letters
+    /// given up before `dead_before`; returns how many of each.
+    async fn prune_notifications(
+        &self,
+        expired_before: Timestamp,
+        dead_before: Timestamp,
+        limit: u32,
+    ) -> Result<(u64, u64), StoreError>;
+
     // ---- server settings ------------------------------------------------------------------
 
     /// Reads a server-wide setting (operator token hash, signing keys, ...).

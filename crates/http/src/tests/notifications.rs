@@ -172,6 +172,10 @@ api_tests! {
         app.clock.advance_millis(61_000);
         let path = management_path(&messages[0]);
         app.call(Method::GET, &path, None, None).await.assert_tt_error(404, 404_653);
+        // An hour after expiry, housekeeping deletes the subscription.
+        assert_eq!(app.steward.housekeeping().await.unwrap().subscriptions, 0);
+        app.clock.advance_millis(3_600_000);
+        assert_eq!(app.steward.housekeeping().await.unwrap().subscriptions, 1);
     }
 
     async fn bad_subscriptions_are_refused_and_foreign_topics_need_a_grant(app) {

@@ -953,3 +953,66 @@ pub async fn concurrent_dispatchers_deliver_each_message_once_and_in_order(store
         "each subscription's messages go out in queue order"
     );
 }
+
+/// Housekeeping deletes subscriptions that expired before the cut (with their queued messages)
+/// and dead letters older than theirs, in batches, and nothing else.
+pub async fn pruning_removes_expired_subscriptions_and_old_dead_letters(store: Arc<dyn Store>) {
+    let (publisher, subscriber, live) = publisher_and_subscription(store.as_ref(), "orders").await;
+    let expired = Subscription {
+        validity_ts: at(500),
+        ..subscription(publisher.account.id, &subscriber, "orders")
+    };
+    subscribe(store.as_ref(), &expired).await;
+    let queued = delivery(&expired, 10);
+    enqueue(store.as_ref(), std::slice::from_ref(&queued)).await;
+    let old = delivery(&live, 20);
+    let recent = delivery(&live, 30);
+    enqueue(store.as_ref(), &[old.clone(), recent.clone()]).await;
+    store
+        .dead_letter_delivery(old.message, "gone", at(1_000))
+        .await
+        .expect("dead letter");
+    store
+        .dead_letter_delivery(recent.message, "gone later", at(5_000))
+        .await
+        .expect("dead letter");
+
+    let (subscriptions, dead) = store
+        .prune_notifications(at(600), at(2_000), 100)
+        .await
+        .expect("prune");
+    assert_eq!((subscriptions, dead), (1, 1));
+    assert_not_found(
+        store
+            .find_subscription(publisher.account.id, &expired.token_hash)
+            .await,
+        Entity::Subscription,
+    );
+    assert_eq!(
+        find(store.as_ref(), &live).await.id,
+        live.id,
+        "the live one stays"
+    );
+    assert_not_found(
+        store.finish_delivery(queued.message).await,
+        Entity::Delivery,
+    );
+    let letters = store
+        .list_dead_letters(subscriber.account.id, 10)
+        .await
+        .expect("dead letters");
+    assert_eq!(
+        letters
+            .iter()
+            .map(|letter| letter.message)
+            .collect::<Vec<_>>(),
+        [recent.message]
+    );
+    assert_eq!(
+        store
+            .prune_notifications(at(600), at(2_000), 100)
+            .await
+            .expect("prune again"),
+        (0, 0)
+    );
+}

@@ -100,15 +100,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(steward_server::serve(
-        config,
-        operator_token,
-        steward_server::shutdown_signal(),
-        |handle| {
+    runtime.block_on(async {
+        // Signal handlers first: a SIGTERM right after the "listening" line must not be lost.
+        let shutdown =
+            steward_server::shutdown_signal().context("cannot install signal handlers")?;
+        steward_server::serve(config, operator_token, shutdown, |handle| {
             // Printed so scripts (and tests) can find the bound port when listening on :0.
             println!("steward listening on http://{}", handle.local_addr);
-        },
-    ))?;
+        })
+        .await
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 use steward_domain::{AccountId, EntryContent, Ledger, Timestamp, Twin, TwinId};
-use steward_store::StoreError;
 
 use super::input::parse_source;
 use crate::authz::{twin_visible, visible_entry_names};
@@ -124,18 +123,10 @@ impl<'a> SourceReader<'a> {
         if let Some(known) = self.twins.get(&id) {
             return Ok(known.clone());
         }
-        let cache = &self.steward.object_cache;
-        let ticket = cache.ticket();
-        let loaded = match cache.twin(id) {
-            Some(twin) => Some(twin),
-            None => match self.steward.store.get_twin(id).await {
-                Ok(twin) => {
-                    cache.put_twin(ticket, &twin);
-                    Some(twin)
-                }
-                Err(StoreError::NotFound(_)) => None,
-                Err(other) => return Err(other.into()),
-            },
+        let loaded = match self.steward.cached_twin(id).await {
+            Ok(twin) => Some(twin),
+            Err(error) if error.code == ErrorCode::NotFound => None,
+            Err(other) => return Err(other),
         };
         self.twins.insert(id, loaded.clone());
         Ok(loaded)

@@ -232,6 +232,23 @@ fn ledger_body(view: &LedgerView, value_only: bool) -> LedgerBody {
     }
 }
 
+/// The `key=value` pairs of a query string, in order (400 / 400589 if it does not decode).
+fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|error| ApiError::new(ErrorCode::RequestFormat, format!("invalid query: {error}")))
+}
+
+/// Adds the names of one `entries` parameter (comma-separated; repeated parameters add up).
+fn add_entry_names(names: &mut Option<Vec<String>>, value: &str) {
+    names.get_or_insert_with(Vec::new).extend(
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned),
+    );
+}
+
 /// The query parameters of ledger routes: `entries` (comma-separated and/or repeated) and the
 /// `show_*` switches.
 #[derive(Debug, Default)]
@@ -243,10 +260,7 @@ struct LedgerQuery {
 }
 
 fn parse_ledger_query(raw: Option<&str>) -> Result<LedgerQuery, ApiError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|error| {
-            ApiError::new(ErrorCode::RequestFormat, format!("invalid query: {error}"))
-        })?;
+    let pairs: Vec<(String, String)> = query_pairs(raw)?;
     let mut query = LedgerQuery {
         entries: None,
         show_public: true,
@@ -263,13 +277,7 @@ fn parse_ledger_query(raw: Option<&str>) -> Result<LedgerQuery, ApiError> {
     };
     for (key, value) in pairs {
         match key.as_str() {
-            "entries" => query.entries.get_or_insert_with(Vec::new).extend(
-                value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|name| !name.is_empty())
-                    .map(str::to_owned),
-            ),
+            "entries" => add_entry_names(&mut query.entries, &value),
             "show_public" => query.show_public = flag(&key, &value)?,
             "show_private" => query.show_private = flag(&key, &value)?,
             "show_references" => query.show_references = flag(&key, &value)?,
@@ -526,10 +534,7 @@ pub(crate) async fn update_values(
 fn parse_history_query(
     raw: Option<&str>,
 ) -> Result<(Option<Vec<String>>, HistoryBounds), ApiError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|error| {
-            ApiError::new(ErrorCode::RequestFormat, format!("invalid query: {error}"))
-        })?;
+    let pairs: Vec<(String, String)> = query_pairs(raw)?;
     let mut entries: Option<Vec<String>> = None;
     let mut bounds = HistoryBounds {
         ge: None,
@@ -550,13 +555,7 @@ fn parse_history_query(
     };
     for (key, value) in pairs {
         match key.as_str() {
-            "entries" => entries.get_or_insert_with(Vec::new).extend(
-                value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|name| !name.is_empty())
-                    .map(str::to_owned),
-            ),
+            "entries" => add_entry_names(&mut entries, &value),
             "ge" => bounds.ge = Some(timestamp(&key, &value)?),
             "le" => bounds.le = Some(timestamp(&key, &value)?),
             "limit" => {

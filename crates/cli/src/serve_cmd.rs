@@ -58,6 +58,16 @@ pub struct ServeArgs {
           num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     webhook_allow_loopback: Option<bool>,
+    /// How long the event log keeps changes for `GET /events` to resume from [default: 86400].
+    #[arg(long, env = "STEWARD_EVENT_RETENTION_SECONDS", value_name = "SECONDS")]
+    event_retention_seconds: Option<u64>,
+    /// How many events a live stream may fall behind before it is closed [default: 4096].
+    #[arg(long, env = "STEWARD_EVENT_STREAM_CAPACITY", value_name = "EVENTS")]
+    event_stream_capacity: Option<usize>,
+    /// Seconds a node holds a webhook message it delivers before another node may take it
+    /// over; at least 10 [default: 30].
+    #[arg(long, env = "STEWARD_WEBHOOK_LEASE_SECONDS", value_name = "SECONDS")]
+    webhook_lease_seconds: Option<u64>,
     /// Log filter, e.g. `info` or `steward_http=debug,info` [default: info].
     #[arg(long, env = "STEWARD_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -86,6 +96,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         object_cache_ttl_milliseconds: args.object_cache_ttl_milliseconds,
         public_url: args.public_url,
         webhook_allow_loopback: args.webhook_allow_loopback,
+        event_retention_seconds: args.event_retention_seconds,
+        event_stream_capacity: args.event_stream_capacity,
+        webhook_lease_seconds: args.webhook_lease_seconds,
         log: args.log,
         log_format: args.log_format,
     };

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::{Backend, PostgresDatabase, Server, OPERATOR_TOKEN};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpListener;
 
 /// A port nothing listens on yet (bound and released).
@@ -31,40 +31,16 @@ async fn receiver(port: u16) -> Arc<Mutex<Vec<String>>> {
             };
             let store = store.clone();
             tokio::spawn(async move {
-                let mut data = Vec::new();
-                let mut buffer = [0_u8; 4096];
-                loop {
-                    let Ok(read) = stream.read(&mut buffer).await else {
-                        return;
-                    };
-                    if read == 0 {
-                        return;
-                    }
-                    data.extend_from_slice(&buffer[..read]);
-                    let text = String::from_utf8_lossy(&data).to_string();
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|line| {
-                            let (name, value) = line.split_once(':')?;
-                            name.eq_ignore_ascii_case("content-length")
-                                .then(|| value.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
-                    if data.len() < end + 4 + length {
-                        continue;
-                    }
-                    let body = String::from_utf8_lossy(&data[end + 4..end + 4 + length]);
-                    store.lock().unwrap().push(body.to_string());
-                    let _ = stream
-                        .write_all(
-                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                        )
-                        .await;
+                let Some(body) = support::read_request_body(&mut stream).await else {
                     return;
-                }
+                };
+                store
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&body).to_string());
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
             });
         }
     });

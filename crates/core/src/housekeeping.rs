@@ -23,6 +23,8 @@ pub struct HousekeepingReport {
     pub subscriptions: u64,
     /// Undeliverable webhook messages forgotten after 30 days.
     pub dead_letters: u64,
+    /// Events older than the event retention deleted from the event log.
+    pub events: u64,
 }
 
 /// How long an expired subscription is kept, so the dispatcher dead-letters what it still had
@@ -33,6 +35,25 @@ const EXPIRED_SUBSCRIPTION_GRACE_MILLIS: i64 = 3_600_000;
 const DEAD_LETTER_RETENTION_MILLIS: i64 = 30 * 24 * 3_600_000;
 
 impl Steward {
+    /// Deletes events older than the retention from the event log, but never one the sticker
+    /// fan-out has not gone through yet.
+    async fn prune_events(&self, now: Timestamp) -> Result<u64, Error> {
+        let retention = i64::try_from(self.settings.event_retention_millis).unwrap_or(i64::MAX);
+        let before = now.plus_millis(retention.saturating_neg());
+        let up_to = self
+            .store
+            .get_event_cursor(crate::notifications::stickers::STICKER_FAN_OUT_CURSOR)
+            .await?;
+        let mut pruned = 0;
+        loop {
+            let batch = self.store.prune_events(before, up_to, BATCH).await?;
+            pruned += batch;
+            if batch < u64::from(BATCH) {
+                return Ok(pruned);
+            }
+        }
+    }
+
     /// One housekeeping pass at the clock's current time: removes expired stickers, deletes
     /// expired history records (in batches until none is left), expired secret PINs and
     /// ledger write transaction ids older than 24 hours.
@@ -65,6 +86,7 @@ impl Steward {
                 .await
                 .map_err(Error::from),
         );
+        report.events = note("events", self.prune_events(now).await);
         match self.prune_all_notifications(now).await {
             Ok((subscriptions, dead_letters)) => {
                 report.subscriptions = subscriptions;

@@ -17,6 +17,7 @@ mod auth_cache;
 pub mod authz;
 pub mod credentials;
 mod error;
+mod events;
 mod housekeeping;
 mod identities;
 mod ledgers;
@@ -41,6 +42,7 @@ pub use access::DEFAULT_ROLE_NAME;
 pub use access::{CreatedPin, CreatedToken, IssuedSecret, RolePatch, TokenRequest, UserPatch};
 pub use accounts::{AccountPage, CreatedAccount, SUPER_ADMIN_ROLE_NAME};
 pub use error::{Error, ErrorCode};
+pub use events::{EventFilter, EventStream, StreamItem, MAX_FILTER_TOPICS, MAX_FILTER_TWINS};
 pub use housekeeping::HousekeepingReport;
 pub use identities::{
     ForeignIdentities, IdentityCreation, IdentityInput, IdentityListing, IdentityPatch,
@@ -80,6 +82,12 @@ pub struct ServiceSettings {
     pub public_url: String,
     /// Which webhook callback URLs are allowed (loopback only when asked for).
     pub callbacks: notifications::callback::CallbackPolicy,
+    /// How long the event log keeps events for `GET /events` to resume from, in milliseconds
+    /// (default 24 h).
+    pub event_retention_millis: u64,
+    /// How many events a live stream may fall behind before it is closed with a final
+    /// `steward.overflow` event (default 4096).
+    pub event_stream_capacity: usize,
 }
 
 impl Default for ServiceSettings {
@@ -91,6 +99,8 @@ impl Default for ServiceSettings {
             object_cache_ttl_millis: 1_000,
             public_url: "http://127.0.0.1:8080".to_owned(),
             callbacks: notifications::callback::CallbackPolicy::default(),
+            event_retention_millis: 24 * 60 * 60 * 1000,
+            event_stream_capacity: 4096,
         }
     }
 }
@@ -106,6 +116,7 @@ pub struct Steward {
     pin_limiter: Arc<PinLimiter>,
     rule_cache: Arc<RuleCache>,
     object_cache: Arc<ObjectCache>,
+    events: Arc<events::hub::EventHub>,
 }
 
 const TOKEN_KEY_SETTING: &str = "token_signing_key_hex";
@@ -125,6 +136,7 @@ impl Steward {
         let key_bytes = credentials::decode_hex(&stored)
             .ok_or_else(|| Error::new(ErrorCode::General, "stored token signing key is corrupt"))?;
         let object_cache_ttl = std::time::Duration::from_millis(settings.object_cache_ttl_millis);
+        let events = Arc::new(events::hub::EventHub::new(settings.event_stream_capacity));
         Ok(Self {
             store,
             clock,
@@ -134,7 +146,24 @@ impl Steward {
             pin_limiter: Arc::new(PinLimiter::default()),
             rule_cache: Arc::new(RuleCache::default()),
             object_cache: Arc::new(ObjectCache::new(object_cache_ttl)),
+            events,
         })
+    }
+
+    /// Applies a change another node signalled: forgets what this node cached about it and
+    /// wakes the live event streams.
+    pub fn apply_change_signal(&self, signal: steward_store::ChangeSignal) {
+        use steward_store::ChangeSignal;
+        match signal {
+            ChangeSignal::Twin(twin) => self.object_cache.forget_twin_and_ledgers(twin),
+            ChangeSignal::Access => self.auth_cache.invalidate(),
+            ChangeSignal::Events => {}
+            ChangeSignal::Resync => {
+                self.object_cache.clear();
+                self.auth_cache.invalidate();
+            }
+        }
+        self.events.wake();
     }
 
     /// The store, for readiness checks and shutdown.

@@ -1,9 +1,9 @@
 //! A short-lived, in-process cache of twins and ledgers for the read path.
 //!
 //! Entries are dropped when this node commits a change to them, so a node always reads its own
-//! writes. Changes committed by other nodes (several servers on one PostgreSQL database) are
-//! seen after at most the time to live; cross-node invalidation comes with notifications
-//! (issue #6). A load that raced with a local write is not cached: every invalidation bumps a
+//! writes. Changes committed by other nodes (several servers on one PostgreSQL database) arrive
+//! as change signals (PostgreSQL `NOTIFY`, see [`steward_store::ChangeSignal`]) and drop the
+//! entries too; the time to live bounds staleness should a signal be lost. A load that raced with a local write is not cached: every invalidation bumps a
 //! generation, and a load only enters the cache if no invalidation happened since it started.
 
 use std::collections::HashMap;
@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use steward_domain::{AccountId, Ledger, Twin, TwinId};
 
-/// Most twins and most ledgers kept; when full, the cache starts over.
+/// Most twins, and most twins with cached ledgers, kept; when full, the cache starts over.
 const CAPACITY: usize = 20_000;
 
-/// Cached ledgers by (twin, account), with when they were loaded; `None` = never written.
-type LedgerMap = HashMap<(TwinId, AccountId), (Instant, Option<Ledger>)>;
+/// Cached ledgers by twin, then account, with when they were loaded; `None` = never written.
+type LedgerMap = HashMap<TwinId, HashMap<AccountId, (Instant, Option<Ledger>)>>;
 
 /// The cache. With a zero time to live it holds nothing.
 #[derive(Debug)]
@@ -56,7 +56,7 @@ impl ObjectCache {
     /// `Some(None)` is a cached "never written".
     pub(crate) fn ledger(&self, twin: TwinId, account: AccountId) -> Option<Option<Ledger>> {
         let ledgers = self.ledgers.lock().ok()?;
-        let (stored, ledger) = ledgers.get(&(twin, account))?;
+        let (stored, ledger) = ledgers.get(&twin)?.get(&account)?;
         (stored.elapsed() < self.ttl).then(|| ledger.clone())
     }
 
@@ -92,7 +92,10 @@ impl ObjectCache {
             if ledgers.len() >= CAPACITY {
                 ledgers.clear();
             }
-            ledgers.insert((twin, account), (Instant::now(), ledger.cloned()));
+            ledgers
+                .entry(twin)
+                .or_default()
+                .insert(account, (Instant::now(), ledger.cloned()));
         }
     }
 
@@ -104,11 +107,31 @@ impl ObjectCache {
         }
     }
 
+    /// Drops a twin and every cached ledger of it (another node changed one of them).
+    pub(crate) fn forget_twin_and_ledgers(&self, id: TwinId) {
+        self.forget_twin(id);
+        if let Ok(mut ledgers) = self.ledgers.lock() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            ledgers.remove(&id);
+        }
+    }
+
+    /// Drops everything (change signals may have been lost).
+    pub(crate) fn clear(&self) {
+        if let (Ok(mut twins), Ok(mut ledgers)) = (self.twins.lock(), self.ledgers.lock()) {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            twins.clear();
+            ledgers.clear();
+        }
+    }
+
     /// Drops a ledger after this node changed it.
     pub(crate) fn forget_ledger(&self, twin: TwinId, account: AccountId) {
         if let Ok(mut ledgers) = self.ledgers.lock() {
             self.generation.fetch_add(1, Ordering::SeqCst);
-            ledgers.remove(&(twin, account));
+            if let Some(of_twin) = ledgers.get_mut(&twin) {
+                of_twin.remove(&account);
+            }
         }
     }
 }

@@ -83,7 +83,7 @@ fn caller_ids(principal: &Principal) -> Vec<Uuid> {
 }
 
 /// Whether the caller is among the sticker's recipients.
-fn addressed_to(principal: &Principal, sticker: &Sticker) -> bool {
+pub(crate) fn addressed_to(principal: &Principal, sticker: &Sticker) -> bool {
     let ids = caller_ids(principal);
     sticker
         .recipients
@@ -133,8 +133,10 @@ impl Steward {
                 replaced = replaced.is_some(),
                 "sticker put"
             );
-            // notifications: issue #6 (`on_put` topics of `sticker.publish`)
         }
+        // Their `sticker.put` events were written with them; the fan-out and live streams
+        // pick them up from the event log.
+        self.events.wake();
         Ok(checked)
     }
 
@@ -241,7 +243,7 @@ impl Steward {
                 steward_store::StoreError::NotFound(_) => sticker_not_found(),
                 other => other.into(),
             })?;
-        // notifications: issue #6 (`on_remove` topics of `removed.publish`)
+        self.events.wake();
         Ok(removed)
     }
 
@@ -302,8 +304,9 @@ impl Steward {
                     validity_ts = sticker.validity_ts.as_tt_seconds(),
                     "sticker expired"
                 );
-                // notifications: issue #6 (`sticker.expired`: `on_expire` topics of
-                // `sticker.publish`)
+            }
+            if !batch.is_empty() {
+                self.events.wake();
             }
             expired += batch.len() as u64;
             if batch.len() < EXPIRY_BATCH as usize {

@@ -6,6 +6,7 @@
 
 mod clock;
 mod entities;
+mod events;
 mod history;
 mod identities;
 mod ids;
@@ -20,6 +21,7 @@ pub use entities::{
     Account, AccountBootstrap, AccountStatus, NewSecret, Role, RoleRules, RoleStatement, Secret,
     SecretPin, StatementEffect, User,
 };
+pub use events::{Event, STICKER_EXPIRED, STICKER_PUT, STICKER_REMOVED};
 pub use history::{
     HistoryAppend, HistoryRecord, HistoryWrite, RetentionPeriod, MAX_HISTORY_RECORDS,
 };

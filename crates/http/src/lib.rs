@@ -93,7 +93,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let steward = state.steward.clone();
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Live event streams never end by themselves; end them so the shutdown's wait
+            // for open connections is not spent on them.
+            steward.close_event_streams();
+        })
         .await
 }

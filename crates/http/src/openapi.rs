@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    account, identities, ledgers, notifications, operator, roles, secrets, stickers, system,
-    tokens, twins, users,
+    account, events, identities, ledgers, notifications, operator, roles, secrets, stickers,
+    system, tokens, twins, users,
 };
 
 #[derive(OpenApi)]
@@ -107,6 +107,7 @@ pub fn openapi_document() -> &'static str {
         document.merge(identities::IdentitiesApi::openapi());
         document.merge(stickers::StickersApi::openapi());
         document.merge(notifications::NotificationsApi::openapi());
+        document.merge(events::EventsApi::openapi());
         // The crate version would make the committed copy change on every release bump.
         document.info.version = "3.18.0-steward".to_owned();
         serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_owned()) + "\n"

@@ -54,6 +54,20 @@ object_cache_ttl_milliseconds = 1000
 # (STEWARD_WEBHOOK_ALLOW_LOOPBACK=1, --webhook-allow-loopback).
 webhook_allow_loopback = false
 
+# How long the event log keeps changes for live streams (GET /events) to resume from with
+# Last-Event-ID, in seconds (STEWARD_EVENT_RETENTION_SECONDS, --event-retention-seconds).
+event_retention_seconds = 86400
+
+# How many events a live stream (GET /events) may fall behind before it is closed with a
+# final `steward.overflow` event; bounds the memory slow readers can hold
+# (STEWARD_EVENT_STREAM_CAPACITY, --event-stream-capacity).
+event_stream_capacity = 4096
+
+# How long a node holds a webhook message it is delivering, in seconds; if the node dies,
+# another node delivers the message after this long. At least 10 (a delivery attempt times out
+# after 5) (STEWARD_WEBHOOK_LEASE_SECONDS, --webhook-lease-seconds).
+webhook_lease_seconds = 30
+
 # Log filter in tracing's EnvFilter syntax, e.g. "info" or "steward_http=debug,info"
 # (STEWARD_LOG, --log).
 log = "info"
@@ -110,6 +124,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Whether webhook callbacks may point at loopback addresses.
     pub webhook_allow_loopback: bool,
+    /// How long the event log keeps events for `GET /events` to resume from, in seconds.
+    pub event_retention_seconds: u64,
+    /// How many events a live stream may fall behind before it is closed.
+    pub event_stream_capacity: usize,
+    /// How long a node holds a webhook message it is delivering before another node may.
+    pub webhook_lease_seconds: u64,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -129,6 +149,9 @@ impl Default for Config {
             object_cache_ttl_milliseconds: 1_000,
             public_url: None,
             webhook_allow_loopback: false,
+            event_retention_seconds: 24 * 60 * 60,
+            event_stream_capacity: 4_096,
+            webhook_lease_seconds: 30,
             log: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -149,6 +172,9 @@ struct ConfigFile {
     object_cache_ttl_milliseconds: Option<u64>,
     public_url: Option<String>,
     webhook_allow_loopback: Option<bool>,
+    event_retention_seconds: Option<u64>,
+    event_stream_capacity: Option<usize>,
+    webhook_lease_seconds: Option<u64>,
     log: Option<String>,
     log_format: Option<LogFormat>,
 }
@@ -176,6 +202,12 @@ pub struct ConfigOverrides {
     pub public_url: Option<String>,
     /// Allow loopback webhook callbacks.
     pub webhook_allow_loopback: Option<bool>,
+    /// Retention of the event log in seconds.
+    pub event_retention_seconds: Option<u64>,
+    /// Live stream backlog bound in events.
+    pub event_stream_capacity: Option<usize>,
+    /// Webhook delivery lease in seconds.
+    pub webhook_lease_seconds: Option<u64>,
     /// Log filter.
     pub log: Option<String>,
     /// Log format.
@@ -267,6 +299,18 @@ impl Config {
                 .webhook_allow_loopback
                 .or(file_layer.webhook_allow_loopback)
                 .unwrap_or(defaults.webhook_allow_loopback),
+            event_retention_seconds: overrides
+                .event_retention_seconds
+                .or(file_layer.event_retention_seconds)
+                .unwrap_or(defaults.event_retention_seconds),
+            event_stream_capacity: overrides
+                .event_stream_capacity
+                .or(file_layer.event_stream_capacity)
+                .unwrap_or(defaults.event_stream_capacity),
+            webhook_lease_seconds: overrides
+                .webhook_lease_seconds
+                .or(file_layer.webhook_lease_seconds)
+                .unwrap_or(defaults.webhook_lease_seconds),
             log: overrides
                 .log
                 .clone()
@@ -297,6 +341,8 @@ impl Config {
                 .clone()
                 .unwrap_or_else(|| format!("http://{local_addr}")),
             callbacks: self.callback_policy(),
+            event_retention_millis: self.event_retention_seconds.saturating_mul(1_000),
+            event_stream_capacity: self.event_stream_capacity,
             ..steward_core::ServiceSettings::default()
         }
     }
@@ -321,6 +367,22 @@ impl Config {
         if self.housekeeping_interval_seconds == 0 {
             return Err(ConfigError::Value(
                 "`housekeeping_interval_seconds` must be at least 1".to_owned(),
+            ));
+        }
+        if self.event_retention_seconds == 0 {
+            return Err(ConfigError::Value(
+                "`event_retention_seconds` must be at least 1".to_owned(),
+            ));
+        }
+        if !(16..=1_000_000).contains(&self.event_stream_capacity) {
+            return Err(ConfigError::Value(
+                "`event_stream_capacity` must be between 16 and 1000000".to_owned(),
+            ));
+        }
+        if self.webhook_lease_seconds < 10 {
+            return Err(ConfigError::Value(
+                "`webhook_lease_seconds` must be at least 10 (a delivery attempt may take 5)"
+                    .to_owned(),
             ));
         }
         if self.max_connections == 0 {

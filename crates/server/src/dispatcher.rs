@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use steward_core::notifications::callback::CallbackPolicy;
-use steward_core::notifications::delivery::{
-    RetryPolicy, DELIVERY_LEASE_MILLIS, DELIVERY_TIMEOUT_MILLIS,
-};
+use steward_core::notifications::delivery::{RetryPolicy, DELIVERY_TIMEOUT_MILLIS};
 use steward_core::Steward;
 use steward_domain::{ClaimedDelivery, Clock, SystemClock};
 use steward_store::StoreError;
@@ -63,14 +61,20 @@ pub struct Dispatcher {
     client: reqwest::Client,
     policy: CallbackPolicy,
     retry: RetryPolicy,
+    lease_millis: i64,
 }
 
+/// Fan-out steps of sticker events per round at most (each handles a batch of events).
+const FAN_OUT_STEPS: usize = 10;
+
 impl Dispatcher {
-    /// A dispatcher for `steward`'s outbox.
+    /// A dispatcher for `steward`'s outbox that holds each message it sends for `lease`
+    /// (another node may take it over after that).
     pub fn new(
         steward: Steward,
         policy: CallbackPolicy,
         retry: RetryPolicy,
+        lease: Duration,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(DELIVERY_TIMEOUT_MILLIS))
@@ -86,15 +90,27 @@ impl Dispatcher {
             client,
             policy,
             retry,
+            lease_millis: i64::try_from(lease.as_millis()).unwrap_or(i64::MAX),
         })
     }
 
-    /// One round: claims due messages and delivers them concurrently.
+    /// One round: turns new sticker events into messages, then claims due messages and
+    /// delivers them concurrently.
     pub async fn dispatch_once(&self) -> anyhow::Result<DispatchReport> {
+        for _ in 0..FAN_OUT_STEPS {
+            match self.steward.fan_out_sticker_events().await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "sticker event fan-out failed; retrying next round");
+                    break;
+                }
+            }
+        }
         let now = SystemClock.now();
         let store = self.steward.store();
         let claimed = store
-            .claim_deliveries(now, now.plus_millis(DELIVERY_LEASE_MILLIS), CLAIM_BATCH)
+            .claim_deliveries(now, now.plus_millis(self.lease_millis), CLAIM_BATCH)
             .await?;
         let outcomes =
             futures::future::join_all(claimed.iter().map(|claim| self.send(claim))).await;

@@ -11,7 +11,7 @@ use steward_core::Steward;
 use steward_domain::SystemClock;
 use steward_http::AppState;
 use steward_store::Store;
-use steward_store_postgres::PostgresStore;
+use steward_store_postgres::{ChangeListener, PostgresStore};
 use steward_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -28,12 +28,37 @@ pub struct ServeHandle {
 /// Opens the configured backend: PostgreSQL when `database_url` is set, else SQLite in
 /// `data_dir`. Migrations are applied on open.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_node_store_with(config, false).await?.0)
+}
+
+/// Opens the store of a serving node and, on PostgreSQL, starts listening for the change
+/// signals of other nodes sharing the database (before anything is read, so none is missed).
+async fn open_node_store(
+    config: &Config,
+) -> anyhow::Result<(Arc<dyn Store>, Option<ChangeListener>)> {
+    open_node_store_with(config, true).await
+}
+
+async fn open_node_store_with(
+    config: &Config,
+    listen: bool,
+) -> anyhow::Result<(Arc<dyn Store>, Option<ChangeListener>)> {
     match &config.database_url {
         Some(url) => {
             let store = PostgresStore::connect_with_max_connections(url, config.max_connections)
                 .await
                 .context("cannot open the PostgreSQL database")?;
-            Ok(Arc::new(store))
+            let listener = if listen {
+                Some(
+                    store
+                        .listen_changes()
+                        .await
+                        .context("cannot listen for other nodes' changes")?,
+                )
+            } else {
+                None
+            };
+            Ok((Arc::new(store), listener))
         }
         None => {
             let store = SqliteStore::open(&config.data_dir).await.with_context(|| {
@@ -42,7 +67,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
                     config.data_dir.display()
                 )
             })?;
-            Ok(Arc::new(store))
+            Ok((Arc::new(store), None))
         }
     }
 }
@@ -57,7 +82,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(ServeHandle),
 ) -> anyhow::Result<()> {
-    let store = open_store(&config).await?;
+    let (store, change_listener) = open_node_store(&config).await?;
     tracing::info!(
         backend = store.backend_name(),
         "database opened, migrations applied"
@@ -91,11 +116,22 @@ pub async fn serve(
         steward.clone(),
         config.callback_policy(),
         steward_core::notifications::delivery::RetryPolicy::default(),
+        Duration::from_secs(config.webhook_lease_seconds),
     )?;
     let dispatching = tokio::spawn(crate::dispatcher::run_dispatcher(
         dispatcher,
         Duration::from_millis(250),
     ));
+    // Other nodes' changes: drop what this node cached about them, wake the live streams.
+    let signals = change_listener.map(|mut listener| {
+        let steward = steward.clone();
+        tokio::spawn(async move {
+            loop {
+                let signal = listener.next().await;
+                steward.apply_change_signal(signal);
+            }
+        })
+    });
     let state = AppState::new(steward, operator.auth);
 
     tracing::info!(%local_addr, "listening");
@@ -126,6 +162,9 @@ pub async fn serve(
     };
     housekeeping.abort();
     dispatching.abort();
+    if let Some(signals) = signals {
+        signals.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     result

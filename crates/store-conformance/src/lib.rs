@@ -164,6 +164,18 @@ macro_rules! conformance_tests {
                 concurrent_dispatchers_deliver_each_message_once_and_in_order,
                 pruning_removes_expired_subscriptions_and_old_dead_letters,
                 // ---- end notifications ----
+                // ---- events (cases/events.rs) ----
+                ledger_save_events_get_consecutive_ids_and_exact_bodies,
+                refused_ledger_saves_write_no_events,
+                sticker_changes_write_sticker_events,
+                failed_sticker_writes_write_no_events,
+                events_page_by_after_and_limit,
+                last_event_id_survives_pruning_everything,
+                pruning_honours_before_up_to_and_limit,
+                event_cursor_moves_by_compare_and_set_with_its_deliveries,
+                concurrent_cursor_advances_succeed_exactly_once,
+                concurrent_saves_get_ids_without_gaps_or_duplicates,
+                // ---- end events ----
             ]
         );
     };

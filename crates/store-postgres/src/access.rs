@@ -3,10 +3,11 @@
 use sqlx::error::ErrorKind;
 use sqlx::PgConnection;
 use steward_domain::{AccountId, Role, RoleId, User, UserId};
-use steward_store::{Entity, PageRequest, StoreError};
+use steward_store::{ChangeSignal, Entity, PageRequest, StoreError};
 
 use crate::error::{database_error, foreign_key_means_missing, map_violation};
 use crate::rows::{encode_json, encode_optional_json, RoleRow, UserRow};
+use crate::signals::send_signal;
 use crate::PostgresStore;
 
 const ROLE_COLUMNS: &str = "account_id, id, name, statement, rules, created_ts, updated_ts";
@@ -35,8 +36,10 @@ impl PostgresStore {
         role: &Role,
     ) -> Result<(), StoreError> {
         ensure_created_in(account, role.account, Entity::Role)?;
-        let mut connection = self.pool.acquire().await.map_err(database_error)?;
-        Self::insert_role_in(&mut connection, role).await
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        Self::insert_role_in(&mut tx, role).await?;
+        send_signal(&mut tx, ChangeSignal::Access).await?;
+        tx.commit().await.map_err(database_error)
     }
 
     pub(crate) async fn insert_role_in(
@@ -103,6 +106,7 @@ impl PostgresStore {
             // Another account's role does not exist from this account's point of view.
             return Err(StoreError::NotFound(Entity::Role));
         }
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let result = sqlx::query(
             "UPDATE roles SET name = $1, statement = $2, rules = $3, updated_ts = $4 \
              WHERE account_id = $5 AND id = $6",
@@ -113,13 +117,14 @@ impl PostgresStore {
         .bind(role.updated_ts.as_millis())
         .bind(account.as_uuid())
         .bind(role.id.as_uuid())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(database_error)?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Role));
         }
-        Ok(())
+        send_signal(&mut tx, ChangeSignal::Access).await?;
+        tx.commit().await.map_err(database_error)
     }
 
     pub(crate) async fn delete_role_row(
@@ -129,10 +134,11 @@ impl PostgresStore {
     ) -> Result<(), StoreError> {
         // The foreign key from users is the authority: a user added concurrently makes the
         // delete fail rather than leave the user pointing at nothing.
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let result = sqlx::query("DELETE FROM roles WHERE account_id = $1 AND id = $2")
             .bind(account.as_uuid())
             .bind(role.as_uuid())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(|error| {
                 map_violation(error, |kind| {
@@ -142,7 +148,8 @@ impl PostgresStore {
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Role));
         }
-        Ok(())
+        send_signal(&mut tx, ChangeSignal::Access).await?;
+        tx.commit().await.map_err(database_error)
     }
 
     pub(crate) async fn insert_user(
@@ -151,8 +158,10 @@ impl PostgresStore {
         user: &User,
     ) -> Result<(), StoreError> {
         ensure_created_in(account, user.account, Entity::User)?;
-        let mut connection = self.pool.acquire().await.map_err(database_error)?;
-        Self::insert_user_in(&mut connection, user).await
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
+        Self::insert_user_in(&mut tx, user).await?;
+        send_signal(&mut tx, ChangeSignal::Access).await?;
+        tx.commit().await.map_err(database_error)
     }
 
     pub(crate) async fn insert_user_in(
@@ -224,6 +233,7 @@ impl PostgresStore {
         }
         // One statement: a missing user changes no row (not found), an existing user with a
         // role outside the account trips the composite foreign key (role not found).
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let result = sqlx::query(
             "UPDATE users SET role_id = $1, name = $2, description = $3, \
              activity = $4, updated_ts = $5 WHERE account_id = $6 AND id = $7",
@@ -235,13 +245,14 @@ impl PostgresStore {
         .bind(user.updated_ts.as_millis())
         .bind(account.as_uuid())
         .bind(user.id.as_uuid())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(foreign_key_means_missing(Entity::Role, Entity::User))?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::User));
         }
-        Ok(())
+        send_signal(&mut tx, ChangeSignal::Access).await?;
+        tx.commit().await.map_err(database_error)
     }
 
     pub(crate) async fn delete_user_row(
@@ -250,16 +261,18 @@ impl PostgresStore {
         user: UserId,
     ) -> Result<(), StoreError> {
         // The secret and PINs go with the user through ON DELETE CASCADE, in the same statement.
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let result = sqlx::query("DELETE FROM users WHERE account_id = $1 AND id = $2")
             .bind(account.as_uuid())
             .bind(user.as_uuid())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(database_error)?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::User));
         }
-        Ok(())
+        send_signal(&mut tx, ChangeSignal::Access).await?;
+        tx.commit().await.map_err(database_error)
     }
 }
 

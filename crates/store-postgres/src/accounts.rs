@@ -2,11 +2,13 @@
 //! Access Log configuration.
 
 use serde_json::Value;
+use sqlx::{Postgres, Transaction};
 use steward_domain::{Account, AccountBootstrap, AccountId, AccountStatus, Timestamp};
-use steward_store::{Entity, PageRequest, StoreError};
+use steward_store::{ChangeSignal, Entity, PageRequest, StoreError};
 
 use crate::error::{database_error, unique_means_exists};
 use crate::rows::{encode_optional_json, AccountRow};
+use crate::signals::send_signal;
 use crate::PostgresStore;
 
 const ACCOUNT_COLUMNS: &str = "id, name, status, resource_access_log, created_ts, updated_ts";
@@ -36,6 +38,7 @@ impl PostgresStore {
         Self::insert_role_in(&mut tx, &bootstrap.admin_role).await?;
         Self::insert_user_in(&mut tx, &bootstrap.admin_user).await?;
         Self::insert_secret_in(&mut tx, &bootstrap.admin_secret).await?;
+        send_signal(&mut tx, ChangeSignal::Access).await?;
         tx.commit().await.map_err(database_error)
     }
 
@@ -72,6 +75,7 @@ impl PostgresStore {
         status: AccountStatus,
         now: Timestamp,
     ) -> Result<Account, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let row: Option<AccountRow> = sqlx::query_as(&format!(
             "UPDATE accounts SET status = $1, updated_ts = $2 WHERE id = $3 \
              RETURNING {ACCOUNT_COLUMNS}"
@@ -79,10 +83,10 @@ impl PostgresStore {
         .bind(status.as_str())
         .bind(now.as_millis())
         .bind(account.as_uuid())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(database_error)?;
-        row.ok_or(StoreError::NotFound(Entity::Account))?.try_into()
+        Self::finish_account_change(tx, row).await
     }
 
     pub(crate) async fn update_account_access_log(
@@ -91,6 +95,7 @@ impl PostgresStore {
         resource_access_log: Option<&Value>,
         now: Timestamp,
     ) -> Result<Account, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let row: Option<AccountRow> = sqlx::query_as(&format!(
             "UPDATE accounts SET resource_access_log = $1, updated_ts = $2 WHERE id = $3 \
              RETURNING {ACCOUNT_COLUMNS}"
@@ -98,10 +103,24 @@ impl PostgresStore {
         .bind(encode_optional_json(resource_access_log)?)
         .bind(now.as_millis())
         .bind(account.as_uuid())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(database_error)?;
-        row.ok_or(StoreError::NotFound(Entity::Account))?.try_into()
+        Self::finish_account_change(tx, row).await
+    }
+}
+
+impl PostgresStore {
+    /// Finishes an account update: `NotFound(Account)` (and nothing stored) if no row changed,
+    /// else signals the access change and commits.
+    async fn finish_account_change(
+        mut tx: Transaction<'static, Postgres>,
+        row: Option<AccountRow>,
+    ) -> Result<Account, StoreError> {
+        let account = Account::try_from(row.ok_or(StoreError::NotFound(Entity::Account))?)?;
+        send_signal(&mut tx, ChangeSignal::Access).await?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(account)
     }
 }
 

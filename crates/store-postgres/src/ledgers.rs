@@ -4,11 +4,13 @@
 use sqlx::error::ErrorKind;
 use sqlx::PgConnection;
 use steward_domain::{AccountId, Ledger, Twin, TwinId};
-use steward_store::{Entity, LedgerEffects, LedgerOf, StoreError};
+use steward_store::{ChangeSignal, Entity, LedgerEffects, LedgerOf, StoreError};
 
 use crate::error::{database_error, map_violation};
+use crate::events::append_events;
 use crate::history::apply_history;
 use crate::rows::{encode_json, LedgerRow, TwinLedgerRow};
+use crate::signals::send_signal;
 use crate::transactions::insert_transaction;
 use crate::PostgresStore;
 
@@ -130,6 +132,9 @@ impl PostgresStore {
         if !effects.deliveries.is_empty() {
             Self::insert_deliveries(&mut transaction, &effects.deliveries).await?;
         }
+        send_signal(&mut transaction, ChangeSignal::Twin(ledger.twin)).await?;
+        // Last: it holds the event counter's lock until COMMIT.
+        append_events(&mut transaction, &effects.events).await?;
         transaction.commit().await.map_err(database_error)
     }
 

@@ -9,6 +9,7 @@
 mod access;
 mod accounts;
 mod error;
+mod events;
 mod history;
 mod identities;
 mod ledgers;
@@ -16,6 +17,7 @@ mod notifications;
 mod pins;
 mod rows;
 mod secrets;
+mod signals;
 mod stickers;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -28,9 +30,9 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, HistoryRecord,
-    Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker,
-    Subscription, Timestamp, Twin, TwinId, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, Event,
+    HistoryRecord, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin,
+    Sticker, Subscription, Timestamp, Twin, TwinId, User, UserId,
 };
 use steward_store::{
     DeadLetter, HistoryQuery, IdentityScope, LedgerEffects, LedgerOf, PageRequest, StickerQuery,
@@ -39,6 +41,7 @@ use steward_store::{
 use uuid::Uuid;
 
 use crate::error::database_error;
+pub use crate::signals::ChangeListener;
 
 /// Connections per node when the caller does not choose. Several nodes share one server, whose
 /// `max_connections` (100 by default) must cover all of them.
@@ -520,6 +523,38 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<(u64, u64), StoreError> {
         self.prune_notification_rows(expired_before, dead_before, limit)
+            .await
+    }
+
+    async fn list_events(&self, after: u64, limit: u32) -> Result<Vec<Event>, StoreError> {
+        self.list_event_rows(after, limit).await
+    }
+
+    async fn last_event_id(&self) -> Result<u64, StoreError> {
+        self.last_event_row_id().await
+    }
+
+    async fn prune_events(
+        &self,
+        before: Timestamp,
+        up_to: u64,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.prune_event_rows(before, up_to, limit).await
+    }
+
+    async fn get_event_cursor(&self, name: &str) -> Result<u64, StoreError> {
+        self.get_event_cursor_row(name).await
+    }
+
+    async fn advance_event_cursor(
+        &self,
+        name: &str,
+        from: u64,
+        to: u64,
+        deliveries: &[Delivery],
+    ) -> Result<bool, StoreError> {
+        self.advance_event_cursor_row(name, from, to, deliveries)
             .await
     }
 

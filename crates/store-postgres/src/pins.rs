@@ -1,10 +1,11 @@
 //! Secret PINs (hashes only): issuing, single-use redemption into a new secret, housekeeping.
 
 use steward_domain::{AccountId, NewSecret, Secret, SecretPin, Timestamp};
-use steward_store::{Entity, StoreError};
+use steward_store::{ChangeSignal, Entity, StoreError};
 
 use crate::error::{database_error, foreign_key_means_missing};
 use crate::rows::RedeemedPinRow;
+use crate::signals::send_signal;
 use crate::PostgresStore;
 
 impl PostgresStore {
@@ -75,6 +76,7 @@ impl PostgresStore {
             .map_err(database_error)?;
         // On a hash collision the transaction is dropped: the PIN and the old secret stay.
         Self::insert_secret_in(&mut tx, &secret).await?;
+        send_signal(&mut tx, ChangeSignal::Access).await?;
         tx.commit().await.map_err(database_error)?;
         Ok(secret)
     }

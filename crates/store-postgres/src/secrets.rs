@@ -2,10 +2,11 @@
 
 use sqlx::PgConnection;
 use steward_domain::{AccountId, Secret, UserId};
-use steward_store::{Entity, StoreError};
+use steward_store::{ChangeSignal, Entity, StoreError};
 
 use crate::error::{database_error, foreign_key_means_missing};
 use crate::rows::SecretRow;
+use crate::signals::send_signal;
 use crate::PostgresStore;
 
 const SECRET_COLUMNS: &str =
@@ -31,6 +32,7 @@ impl PostgresStore {
             .map_err(database_error)?;
         // On a hash collision the transaction is dropped, so the previous secret stays valid.
         Self::insert_secret_in(&mut tx, secret).await?;
+        send_signal(&mut tx, ChangeSignal::Access).await?;
         tx.commit().await.map_err(database_error)
     }
 
@@ -96,16 +98,18 @@ impl PostgresStore {
         account: AccountId,
         user: UserId,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let result = sqlx::query("DELETE FROM secrets WHERE account_id = $1 AND user_id = $2")
             .bind(account.as_uuid())
             .bind(user.as_uuid())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(database_error)?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Secret));
         }
-        Ok(())
+        send_signal(&mut tx, ChangeSignal::Access).await?;
+        tx.commit().await.map_err(database_error)
     }
 
     pub(crate) async fn find_secret_row_by_hash(

@@ -6,13 +6,17 @@
 
 use sqlx::error::ErrorKind;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
-use steward_domain::{AccountId, Sticker, Timestamp, TwinId};
+use steward_domain::{
+    AccountId, Event, Sticker, Timestamp, TwinId, STICKER_EXPIRED, STICKER_PUT, STICKER_REMOVED,
+};
 use steward_store::columns::{decode_json, decode_optional_json};
-use steward_store::{Entity, StickerQuery, StoreError};
+use steward_store::{ChangeSignal, Entity, StickerQuery, StoreError};
 use uuid::Uuid;
 
 use crate::error::database_error;
+use crate::events::append_events;
 use crate::rows::{encode_json, encode_optional_json};
+use crate::signals::{send_signal, send_signals};
 use crate::PostgresStore;
 
 const STICKER_COLUMNS: &str =
@@ -186,6 +190,22 @@ impl PostgresStore {
                 .map_err(PutFailure::Failed)?;
             replaced.push(previous);
         }
+        send_signals(
+            &mut tx,
+            stickers
+                .iter()
+                .map(|sticker| ChangeSignal::Twin(sticker.twin)),
+        )
+        .await
+        .map_err(PutFailure::Failed)?;
+        let events: Vec<Event> = stickers
+            .iter()
+            .map(|sticker| Event::sticker(STICKER_PUT, sticker, sticker.created_ts))
+            .collect();
+        // Last: it holds the event counter's lock until COMMIT.
+        append_events(&mut tx, &events)
+            .await
+            .map_err(PutFailure::Failed)?;
         tx.commit()
             .await
             .map_err(|error| PutFailure::Failed(database_error(error)))?;
@@ -307,6 +327,7 @@ impl PostgresStore {
         }
         // One DELETE: a concurrent remover waits for the row lock of the first, then finds the
         // row gone and deletes nothing, so exactly one gets the sticker.
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let removed: Option<StickerRow> = sqlx::query_as(&format!(
             "DELETE FROM stickers \
              WHERE twin_id = $1 AND account_id = $2 AND color = $3 AND validity_ts > $4 \
@@ -320,12 +341,15 @@ impl PostgresStore {
         .bind(color)
         .bind(now.as_millis())
         .bind(&recipients)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(database_error)?;
-        removed
-            .ok_or(StoreError::NotFound(Entity::Sticker))?
-            .try_into()
+        // Nothing removed: dropping the transaction ends it without writing.
+        let removed = Sticker::try_from(removed.ok_or(StoreError::NotFound(Entity::Sticker))?)?;
+        send_signal(&mut tx, ChangeSignal::Twin(removed.twin)).await?;
+        append_events(&mut tx, &[Event::sticker(STICKER_REMOVED, &removed, now)]).await?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(removed)
     }
 
     pub(crate) async fn remove_expired_sticker_rows(
@@ -338,6 +362,7 @@ impl PostgresStore {
         }
         // SKIP LOCKED: concurrent callers claim disjoint rows instead of waiting for each
         // other; a row another caller deleted is neither locked nor returned here.
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let rows: Vec<StickerRow> = sqlx::query_as(&format!(
             "DELETE FROM stickers WHERE (twin_id, account_id, color) IN \
              (SELECT twin_id, account_id, color FROM stickers WHERE validity_ts <= $1 \
@@ -346,9 +371,29 @@ impl PostgresStore {
         ))
         .bind(now.as_millis())
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .map_err(database_error)?;
-        rows_to_stickers(rows)
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut removed = rows_to_stickers(rows)?;
+        // RETURNING has no order of its own; log the expiries oldest first.
+        removed.sort_by_cached_key(|sticker| {
+            (
+                sticker.validity_ts,
+                sticker.twin,
+                sticker.account,
+                sticker.color.clone(),
+            )
+        });
+        send_signal(&mut tx, ChangeSignal::Events).await?;
+        let events: Vec<Event> = removed
+            .iter()
+            .map(|sticker| Event::sticker(STICKER_EXPIRED, sticker, now))
+            .collect();
+        append_events(&mut tx, &events).await?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(removed)
     }
 }

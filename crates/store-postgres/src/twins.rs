@@ -3,11 +3,12 @@
 
 use serde_json::{Map, Value};
 use steward_domain::{AccountId, Timestamp, Twin, TwinId, TwinStatus};
-use steward_store::{Entity, PageRequest, StoreError, TerminationOutcome};
+use steward_store::{ChangeSignal, Entity, PageRequest, StoreError, TerminationOutcome};
 
 use crate::access::ensure_created_in;
 use crate::error::{database_error, foreign_key_means_missing};
 use crate::rows::{encode_json, TwinRow};
+use crate::signals::send_signal;
 use crate::PostgresStore;
 
 const TWIN_COLUMNS: &str = "id, owner, creator, status, description, terminated_by, \
@@ -67,6 +68,7 @@ impl PostgresStore {
     ) -> Result<Twin, StoreError> {
         // `None` binds SQL NULL (no description), `Some({})` binds the text `{}`.
         let description = description.map(encode_json).transpose()?;
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let row: Option<TwinRow> = sqlx::query_as(&format!(
             "UPDATE twins SET description = $1, updated_ts = $2 WHERE id = $3 AND owner = $4 \
              RETURNING {TWIN_COLUMNS}"
@@ -75,11 +77,14 @@ impl PostgresStore {
         .bind(now.as_millis())
         .bind(twin.as_uuid())
         .bind(account.as_uuid())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(database_error)?;
         // Another account's twin is reported like a missing one: changes are the owner's alone.
-        row.ok_or(StoreError::NotFound(Entity::Twin))?.try_into()
+        let updated = Twin::try_from(row.ok_or(StoreError::NotFound(Entity::Twin))?)?;
+        send_signal(&mut tx, ChangeSignal::Twin(twin)).await?;
+        tx.commit().await.map_err(database_error)?;
+        Ok(updated)
     }
 
     pub(crate) async fn terminate_twin_row(
@@ -91,6 +96,7 @@ impl PostgresStore {
         // The conditional UPDATE is the whole decision. A concurrent terminator blocks on the
         // row lock and, once the first commits, re-checks `status = 'alive'` against the new
         // row version and updates nothing, so exactly one call terminates the twin.
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         let terminated: Option<TwinRow> = sqlx::query_as(&format!(
             "UPDATE twins SET status = 'terminated', terminated_by = $1, terminated_ts = $2, \
              updated_ts = $2 WHERE id = $3 AND owner = $1 AND status = 'alive' \
@@ -99,12 +105,16 @@ impl PostgresStore {
         .bind(account.as_uuid())
         .bind(now.as_millis())
         .bind(twin.as_uuid())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(database_error)?;
         if let Some(row) = terminated {
-            return Ok(TerminationOutcome::Terminated(row.try_into()?));
+            let terminated = Twin::try_from(row)?;
+            send_signal(&mut tx, ChangeSignal::Twin(twin)).await?;
+            tx.commit().await.map_err(database_error)?;
+            return Ok(TerminationOutcome::Terminated(terminated));
         }
+        drop(tx);
         // Nothing changed: say why. Termination is final, so a twin the UPDATE saw terminated is
         // still terminated now.
         let existing: Option<TwinRow> = sqlx::query_as(&format!(

@@ -7,6 +7,7 @@ use steward_domain::{AccountId, Ledger, Twin, TwinId};
 use steward_store::{Entity, LedgerEffects, LedgerOf, StoreError};
 
 use crate::error::{database_error, map_violation};
+use crate::events::append_events;
 use crate::history::apply_history;
 use crate::rows::{encode_json, LedgerRow, TwinLedgerRow};
 use crate::transactions::insert_transaction;
@@ -130,6 +131,7 @@ impl SqliteStore {
         if !effects.deliveries.is_empty() {
             Self::insert_deliveries(&mut transaction, &effects.deliveries).await?;
         }
+        append_events(&mut transaction, &effects.events).await?;
         transaction.commit().await.map_err(database_error)
     }
 

@@ -237,6 +237,6 @@ impl TryFrom<LedgerRow> for Ledger {
     }
 }
 
-fn parse_id<Id: std::str::FromStr>(text: &str, what: &str) -> Result<Id, StoreError> {
+pub(crate) fn parse_id<Id: std::str::FromStr>(text: &str, what: &str) -> Result<Id, StoreError> {
     text.parse().map_err(|_| corrupt(what, text))
 }

@@ -6,11 +6,14 @@
 //! `ON DELETE CASCADE`.
 
 use sqlx::{QueryBuilder, Sqlite, Transaction};
-use steward_domain::{AccountId, Sticker, Timestamp, TwinId};
+use steward_domain::{
+    AccountId, Event, Sticker, Timestamp, TwinId, STICKER_EXPIRED, STICKER_PUT, STICKER_REMOVED,
+};
 use steward_store::{Entity, StickerQuery, StoreError};
 use uuid::Uuid;
 
 use crate::error::{corrupt, database_error};
+use crate::events::append_events;
 use crate::rows::{encode_json, encode_optional_json};
 use crate::SqliteStore;
 use steward_store::columns::{decode_json, decode_optional_json};
@@ -137,6 +140,11 @@ impl SqliteStore {
             Self::insert_recipients(&mut tx, account, sticker).await?;
             replaced.push(previous.map(Sticker::try_from).transpose()?);
         }
+        let events: Vec<Event> = stickers
+            .iter()
+            .map(|sticker| Event::sticker(STICKER_PUT, sticker, sticker.created_ts))
+            .collect();
+        append_events(&mut tx, &events).await?;
         tx.commit().await.map_err(database_error)?;
         Ok(replaced)
     }
@@ -304,10 +312,11 @@ impl SqliteStore {
             .fetch_optional(&mut *tx)
             .await
             .map_err(database_error)?;
+        // Nothing removed: dropping the transaction ends it without writing.
+        let removed = Sticker::try_from(removed.ok_or(StoreError::NotFound(Entity::Sticker))?)?;
+        append_events(&mut tx, &[Event::sticker(STICKER_REMOVED, &removed, now)]).await?;
         tx.commit().await.map_err(database_error)?;
-        removed
-            .ok_or(StoreError::NotFound(Entity::Sticker))?
-            .try_into()
+        Ok(removed)
     }
 
     pub(crate) async fn remove_expired_sticker_rows(
@@ -332,8 +341,23 @@ impl SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(database_error)?;
+        let mut removed = rows_to_stickers(rows)?;
+        // RETURNING has no order of its own; log the expiries oldest first.
+        removed.sort_by_cached_key(|sticker| {
+            (
+                sticker.validity_ts,
+                sticker.twin,
+                sticker.account,
+                sticker.color.clone(),
+            )
+        });
+        let events: Vec<Event> = removed
+            .iter()
+            .map(|sticker| Event::sticker(STICKER_EXPIRED, sticker, now))
+            .collect();
+        append_events(&mut tx, &events).await?;
         tx.commit().await.map_err(database_error)?;
-        rows_to_stickers(rows)
+        Ok(removed)
     }
 }
 

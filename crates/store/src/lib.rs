@@ -8,14 +8,17 @@
 //! This crate must not depend on SQL drivers, HTTP or the async runtime.
 
 pub mod columns;
+mod signals;
+
+pub use signals::ChangeSignal;
 
 use async_trait::async_trait;
 use serde_json::Map;
 use serde_json::Value;
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, HistoryRecord,
-    HistoryWrite, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin,
-    Sticker, Subscription, Timestamp, Twin, TwinId, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, Event,
+    HistoryRecord, HistoryWrite, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId,
+    Secret, SecretPin, Sticker, Subscription, Timestamp, Twin, TwinId, User, UserId,
 };
 use uuid::Uuid;
 
@@ -202,6 +205,8 @@ pub struct LedgerEffects {
     pub transaction: Option<LedgerTransaction>,
     /// Notification messages the write publishes, queued in the outbox.
     pub deliveries: Vec<Delivery>,
+    /// Entries of the event log the write adds (their `id`s are assigned by the store).
+    pub events: Vec<Event>,
 }
 
 impl LedgerEffects {
@@ -515,7 +520,8 @@ pub trait Store: Send + Sync + 'static {
     /// Puts stickers of `account` (each `sticker.account` must be `account`) in one
     /// transaction, each replacing the account's sticker of the same colour on its twin;
     /// returns the replaced ones, in input order. `NotFound(Twin)` for a missing twin, and then
-    /// nothing is stored.
+    /// nothing is stored. Writes a `sticker.put` event (at the sticker's `created_ts`) for each
+    /// sticker in the same transaction.
     async fn put_stickers(
         &self,
         account: AccountId,
@@ -535,7 +541,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes the sticker of `account` with `color` on `twin` if one of `recipients` is among
     /// its recipients and it has not expired at `now`, atomically: of concurrent removals
-    /// exactly one gets the sticker, the others `NotFound(Sticker)`.
+    /// exactly one gets the sticker, the others `NotFound(Sticker)`. Writes a `sticker.removed`
+    /// event (at `now`) in the same transaction.
     async fn remove_sticker(
         &self,
         twin: TwinId,
@@ -546,7 +553,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Sticker, StoreError>;
 
     /// Removes up to `limit` stickers whose `validity_ts <= now` and returns them; each expired
-    /// sticker is returned by exactly one call, even with several callers at once.
+    /// sticker is returned by exactly one call, even with several callers at once. Writes a
+    /// `sticker.expired` event (at `now`) for each in the same transaction.
     async fn remove_expired_stickers(
         &self,
         now: Timestamp,
@@ -660,6 +668,40 @@ pub trait Store: Send + Sync + 'static {
         dead_before: Timestamp,
         limit: u32,
     ) -> Result<(u64, u64), StoreError>;
+
+    // ---- event log ------------------------------------------------------------------------
+    //
+    // Events are written by the changes themselves (`save_ledger`'s effects, sticker puts,
+    // removals and expiry), in their transactions. Ids are consecutive and assigned in commit
+    // order: once a reader saw event `n`, no event with a smaller id can appear later.
+
+    /// Events with `id > after`, in id order, at most `limit`.
+    async fn list_events(&self, after: u64, limit: u32) -> Result<Vec<Event>, StoreError>;
+
+    /// The id of the newest event ever written (0 if none), pruned or not.
+    async fn last_event_id(&self) -> Result<u64, StoreError>;
+
+    /// Deletes up to `limit` events with `ts < before` and `id <= up_to`; returns how many.
+    async fn prune_events(
+        &self,
+        before: Timestamp,
+        up_to: u64,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
+
+    /// The position of a named reader of the event log (0 if it never advanced).
+    async fn get_event_cursor(&self, name: &str) -> Result<u64, StoreError>;
+
+    /// Moves the named cursor from `from` to `to` and queues `deliveries` in the outbox, in one
+    /// transaction, only if the cursor is still at `from`; returns whether it moved (`false`:
+    /// another node got there first, and nothing was stored).
+    async fn advance_event_cursor(
+        &self,
+        name: &str,
+        from: u64,
+        to: u64,
+        deliveries: &[Delivery],
+    ) -> Result<bool, StoreError>;
 
     // ---- server settings ------------------------------------------------------------------
 

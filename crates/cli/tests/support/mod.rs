@@ -166,3 +166,33 @@ pub fn sqlite_integrity_ok(data_dir: &Path) -> bool {
         report.integrity_check == "ok"
     })
 }
+
+/// Reads one HTTP/1.1 request with a `Content-Length` body from `stream` and returns the body;
+/// `None` if the peer closed or failed first. For the webhook receivers of the tests.
+pub async fn read_request_body(stream: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    let mut data = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    loop {
+        let read = stream.read(&mut buffer).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buffer[..read]);
+        let Some(end) = data.windows(4).position(|window| window == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&data[..end]).to_string();
+        let length = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        if data.len() >= end + 4 + length {
+            return Some(data[end + 4..end + 4 + length].to_vec());
+        }
+    }
+}

@@ -329,13 +329,14 @@ impl Steward {
                 }),
                 None => None,
             };
-            let deliveries = self
+            let (deliveries, events) = self
                 .publish(principal, &twin, &ledger, &before, now)
                 .await?;
             let effects = LedgerEffects {
                 history,
                 transaction: remembered,
                 deliveries,
+                events,
             };
             match self
                 .store
@@ -344,6 +345,7 @@ impl Steward {
             {
                 Ok(()) => {
                     self.object_cache.forget_ledger(twin.id, account);
+                    self.events.wake();
                     // The answer's references resolve as a read would: through the caller's own
                     // entry visibility, which its role's `entry_rule` may restrict.
                     let visible =

@@ -25,11 +25,9 @@ impl Default for RetryPolicy {
     }
 }
 
-/// How long a dispatcher holds a claimed delivery: the 5 s request timeout plus margin. A
-/// dispatcher that dies mid-delivery releases it to others after this long.
-pub const DELIVERY_LEASE_MILLIS: i64 = 30_000;
-
-/// How long one delivery attempt may take.
+/// How long one delivery attempt may take. A dispatcher holds a claimed delivery for the
+/// configured lease (`webhook_lease_seconds`, default 30 s, at least 10 s), which must outlast
+/// this; a dispatcher that dies mid-delivery releases it to others after the lease.
 pub const DELIVERY_TIMEOUT_MILLIS: u64 = 5_000;
 
 impl RetryPolicy {

@@ -5,4 +5,5 @@ pub mod callback;
 pub mod delivery;
 pub mod publish;
 pub mod signed_json;
+pub mod stickers;
 pub mod subscriptions;

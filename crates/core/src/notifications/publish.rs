@@ -19,12 +19,13 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
-use steward_domain::{AccountId, Delivery, Entry, EntryContent, Ledger, Timestamp, Twin, UserId};
+use steward_domain::{
+    AccountId, Delivery, Entry, EntryContent, Event, Ledger, Timestamp, Twin, UserId,
+};
 use steward_rules::{Context, Value};
 use uuid::Uuid;
 
-use super::signed_json::signed_body;
-use super::subscriptions::{signing_key, subscription_json};
+use super::subscriptions::{signed_delivery, subscription_json};
 use crate::access::roles::validate_rule_text;
 use crate::authz::{authorize_operation, twin_visible, visible_entry_names};
 use crate::rule_context::{plain_json_to_rule_value, EntryRuleContext};
@@ -194,6 +195,30 @@ fn mapping_key<'a>(token: &'a str, mapping: &str) -> Option<&'a str> {
     (!key.is_empty()).then_some(key)
 }
 
+/// Subscribers as readers, one per subscribing user however many subscriptions it has.
+pub(crate) type Readers = BTreeMap<(AccountId, UserId), Option<Principal>>;
+
+/// A signed notification message for `subscription` (spec §6.1), queued for now.
+pub(crate) fn notification(
+    subscription: &steward_domain::Subscription,
+    trigger: &str,
+    twin: steward_domain::TwinId,
+    event: Json,
+    now: Timestamp,
+) -> Result<Delivery, Error> {
+    let message = Uuid::new_v4();
+    let fields = [
+        ("type", Json::from("Notification")),
+        ("trigger", Json::from(trigger)),
+        ("message", Json::from(message.to_string())),
+        ("twin", Json::from(twin.to_string())),
+        ("event", event),
+        ("sent_ts", Json::from(now.as_tt_seconds())),
+        ("subscription", subscription_json(subscription)),
+    ];
+    signed_delivery(subscription, message, &fields, NOTIFICATION_HASHED, now)
+}
+
 /// One change of an entry, as published.
 struct Change<'a> {
     name: &'a str,
@@ -201,7 +226,10 @@ struct Change<'a> {
     old_value: Json,
     new_value: Json,
     changed_ts: Timestamp,
-    publish: &'a Json,
+    publish: Option<&'a Json>,
+    /// The entry before it was deleted (for deletions only): readers of the event log need its
+    /// visibility once it is gone from the ledger.
+    deleted: Option<&'a Entry>,
 }
 
 fn stored_value(entry: Option<&Entry>) -> Json {
@@ -224,16 +252,14 @@ fn changes<'a>(before: &'a BTreeMap<String, Entry>, after: &'a Ledger) -> Vec<Ch
             (Some(old), Some(new)) if old.content != new.content => ("ledger.entry.updated", new),
             _ => continue,
         };
-        let Some(publish) = holder.publish.as_ref() else {
-            continue;
-        };
         changes.push(Change {
             name,
             trigger,
             old_value: stored_value(old),
             new_value: stored_value(new),
             changed_ts: new.map_or(after.updated_ts, |entry| entry.value_changed_ts),
-            publish,
+            publish: holder.publish.as_ref(),
+            deleted: new.is_none().then_some(holder),
         });
     }
     changes
@@ -327,8 +353,45 @@ impl Steward {
         }))
     }
 
-    /// The outbox messages a ledger write publishes: its changes grouped by topic, one message
-    /// per topic for each active subscription of it.
+    /// The reader a message for `subscription` is judged as: its subscriber (see
+    /// [`Steward::subscriber_principal`], looked up once per user in `readers`), provided a
+    /// foreign subscriber's topic grant still lasts. `None`: the subscription receives nothing.
+    pub(crate) async fn subscription_reader(
+        &self,
+        subscription: &steward_domain::Subscription,
+        readers: &mut Readers,
+        now: Timestamp,
+    ) -> Result<Option<Principal>, Error> {
+        let key = (
+            subscription.subscriber_account,
+            subscription.subscriber_user,
+        );
+        let reader = match readers.get(&key) {
+            Some(reader) => reader.clone(),
+            None => {
+                let reader = self.subscriber_principal(subscription, now).await?;
+                readers.insert(key, reader.clone());
+                reader
+            }
+        };
+        // Another account's subscription keeps receiving only while the grant lasts.
+        if subscription.subscriber_account != subscription.topic_account
+            && !self
+                .topic_granted(
+                    subscription.topic_account,
+                    subscription.subscriber_account,
+                    &subscription.topic,
+                )
+                .await?
+        {
+            return Ok(None);
+        }
+        Ok(reader)
+    }
+
+    /// What a ledger write publishes: the outbox messages (its changes grouped by topic, one
+    /// message per topic for each active subscription of it) and its entries of the event log
+    /// (one per trigger).
     pub(crate) async fn publish(
         &self,
         principal: &Principal,
@@ -336,10 +399,10 @@ impl Steward {
         after: &Ledger,
         before: &BTreeMap<String, Entry>,
         now: Timestamp,
-    ) -> Result<Vec<Delivery>, Error> {
+    ) -> Result<(Vec<Delivery>, Vec<Event>), Error> {
         let changes = changes(before, after);
         if changes.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
         // The ledger as it was, for rules about deleted entries.
         let previous = Ledger {
@@ -356,7 +419,7 @@ impl Steward {
             } else {
                 (after, &after_values)
             };
-            let Ok(targets) = targets(change.publish) else {
+            let Some(Ok(targets)) = change.publish.map(targets) else {
                 continue;
             };
             for (template, fires) in targets {
@@ -395,9 +458,9 @@ impl Steward {
                 }
             }
         }
+        let events = ledger_events(&changes, &topics, twin, after.account, now);
         let mut deliveries = Vec::new();
-        // One reader per subscribing user, however many subscriptions it has.
-        let mut readers: BTreeMap<(AccountId, UserId), Option<Principal>> = BTreeMap::new();
+        let mut readers = Readers::new();
         for (topic, (trigger, fired)) in topics {
             let subscriptions = self
                 .store
@@ -406,29 +469,12 @@ impl Steward {
             for subscription in subscriptions {
                 // Each subscriber gets only what it may read itself, as if it read the ledger
                 // with its secret: the twin and every entry through the usual visibility.
-                let key = (
-                    subscription.subscriber_account,
-                    subscription.subscriber_user,
-                );
-                let reader = match readers.get(&key) {
-                    Some(reader) => reader.clone(),
-                    None => {
-                        let reader = self.subscriber_principal(&subscription, now).await?;
-                        readers.insert(key, reader.clone());
-                        reader
-                    }
-                };
-                let Some(reader) = reader else {
+                let Some(reader) = self
+                    .subscription_reader(&subscription, &mut readers, now)
+                    .await?
+                else {
                     continue;
                 };
-                // Another account's subscription keeps receiving only while the grant lasts.
-                if subscription.subscriber_account != after.account
-                    && !self
-                        .topic_granted(after.account, subscription.subscriber_account, &topic)
-                        .await?
-                {
-                    continue;
-                }
                 if authorize_operation(&reader, "get_twin_ledger_entry").is_err()
                     || !twin_visible(&reader, twin, &self.rule_cache, now)
                 {
@@ -466,31 +512,61 @@ impl Steward {
                 if events.is_empty() {
                     continue;
                 }
-                let message = Uuid::new_v4();
-                let fields = [
-                    ("type", Json::from("Notification")),
-                    ("trigger", Json::from(trigger)),
-                    ("message", Json::from(message.to_string())),
-                    ("twin", Json::from(twin.id.to_string())),
-                    ("event", Json::Object(events)),
-                    ("sent_ts", Json::from(now.as_tt_seconds())),
-                    ("subscription", subscription_json(&subscription)),
-                ];
-                let body = signed_body(
-                    &fields,
-                    NOTIFICATION_HASHED,
-                    signing_key(&subscription).as_deref(),
-                )?;
-                deliveries.push(Delivery {
-                    message,
-                    subscription: subscription.id,
-                    body,
-                    attempts: 0,
-                    next_attempt_ts: now,
-                    created_ts: now,
-                });
+                deliveries.push(notification(
+                    &subscription,
+                    trigger,
+                    twin.id,
+                    Json::Object(events),
+                    now,
+                )?);
             }
         }
-        Ok(deliveries)
+        Ok((deliveries, events))
     }
+}
+
+/// The event-log entries of a ledger write: one per trigger, each with its changed entries and
+/// the topics each change was published to.
+fn ledger_events(
+    changes: &[Change<'_>],
+    topics: &BTreeMap<String, (&'static str, Vec<usize>)>,
+    twin: &Twin,
+    account: AccountId,
+    now: Timestamp,
+) -> Vec<Event> {
+    let mut by_trigger: BTreeMap<&'static str, Map<String, Json>> = BTreeMap::new();
+    for (index, change) in changes.iter().enumerate() {
+        let published: Vec<&str> = topics
+            .iter()
+            .filter(|(_, (_, fired))| fired.contains(&index))
+            .map(|(topic, _)| topic.as_str())
+            .collect();
+        let mut record = json!({
+            "old_value": change.old_value,
+            "new_value": change.new_value,
+            "changed_ts": change.changed_ts.as_tt_seconds(),
+            "topics": published,
+        });
+        if let (Some(entry), Json::Object(fields)) = (change.deleted, &mut record) {
+            fields.insert(
+                "entry".to_owned(),
+                serde_json::to_value(entry).unwrap_or(Json::Null),
+            );
+        }
+        by_trigger
+            .entry(change.trigger)
+            .or_default()
+            .insert(change.name.to_owned(), record);
+    }
+    by_trigger
+        .into_iter()
+        .map(|(trigger, entries)| Event {
+            id: 0,
+            ts: now,
+            twin: twin.id,
+            account,
+            trigger: trigger.to_owned(),
+            body: json!({ "entries": entries }),
+        })
+        .collect()
 }

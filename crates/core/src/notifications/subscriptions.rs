@@ -171,19 +171,7 @@ impl Steward {
             ),
             ("subscription", subscription_json(subscription)),
         ];
-        let body = signed_body(
-            &fields,
-            CONFIRMATION_HASHED,
-            signing_key(subscription).as_deref(),
-        )?;
-        Ok(Delivery {
-            message,
-            subscription: subscription.id,
-            body,
-            attempts: 0,
-            next_attempt_ts: now,
-            created_ts: now,
-        })
+        signed_delivery(subscription, message, &fields, CONFIRMATION_HASHED, now)
     }
 
     async fn subscription_by_token(
@@ -328,6 +316,26 @@ impl Steward {
             .await?;
         Ok(topics)
     }
+}
+
+/// A message for `subscription` with these top-level `fields`, signed over `hashed` when the
+/// subscription has a client secret, queued for now.
+pub(crate) fn signed_delivery(
+    subscription: &Subscription,
+    message: Uuid,
+    fields: &[(&str, Value)],
+    hashed: &[&str],
+    now: Timestamp,
+) -> Result<Delivery, Error> {
+    let body = signed_body(fields, hashed, signing_key(subscription).as_deref())?;
+    Ok(Delivery {
+        message,
+        subscription: subscription.id,
+        body,
+        attempts: 0,
+        next_attempt_ts: now,
+        created_ts: now,
+    })
 }
 
 /// The key a subscription's messages are signed with: client secret + server secret.

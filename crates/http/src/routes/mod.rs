@@ -2,6 +2,7 @@
 
 pub(crate) mod account;
 pub(crate) mod dto;
+pub(crate) mod events;
 pub(crate) mod fallback;
 pub(crate) mod identities;
 pub(crate) mod ledgers;
@@ -98,6 +99,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(identities::routes())
         .merge(stickers::routes())
         .merge(notifications::routes())
+        .merge(events::routes())
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ macro_rules! api_tests {
 mod access;
 mod authz_matrix;
 mod errors;
+mod events;
 mod history;
 mod identities;
 mod isolation;
@@ -111,8 +112,17 @@ impl TestApp {
         store: Arc<dyn steward_store::Store>,
         dir: Option<tempfile::TempDir>,
     ) -> Self {
+        Self::on_store_with(store, dir, Default::default()).await
+    }
+
+    /// A router over `store` with non-default service settings.
+    async fn on_store_with(
+        store: Arc<dyn steward_store::Store>,
+        dir: Option<tempfile::TempDir>,
+        settings: steward_core::ServiceSettings,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
-        let steward = Steward::start(store, clock.clone(), Default::default())
+        let steward = Steward::start(store, clock.clone(), settings)
             .await
             .unwrap();
         let state = AppState::new(steward.clone(), OperatorAuth::for_token(OPERATOR_TOKEN));

@@ -84,8 +84,11 @@ async fn notifications(app: &TestApp) -> Vec<Value> {
             .as_object_mut()
             .unwrap()
             .remove("validity_ts");
+        // Entry events: `{name: {..., "changed_ts"}}`; sticker events hold plain fields.
         for event in object["event"].as_object_mut().unwrap().values_mut() {
-            event.as_object_mut().unwrap().remove("changed_ts");
+            if let Some(event) = event.as_object_mut() {
+                event.remove("changed_ts");
+            }
         }
     }
     messages.sort_by_key(|message| message.to_string());
@@ -403,5 +406,74 @@ api_tests! {
                  Some(json!({"entries": {"address": {"value": "Main 2"}}}))).await;
         assert!(notifications(&app).await.is_empty(), "no messages after the grant is revoked");
         app.call(Method::PATCH, &path, None, None).await.assert_tt_error(403, 403_535);
+    }
+
+    async fn sticker_events_go_to_subscribers_among_the_recipients(app) {
+        let shop = app.create_account("Shop").await;
+        let courier = app.create_account("Courier").await;
+        let stranger = app.create_account("Stranger").await;
+        for partner in [&courier, &stranger] {
+            let grant = format!("/notifications/webhooks/access/accounts/{}", partner.account);
+            app.call(Method::PATCH, &grant, Some(&shop.secret), Some(json!({"topics": ["pickups"]}))).await;
+            confirmed_subscription(&app, partner, "pickups", Some(&shop.account)).await;
+            let role = app
+                .call(Method::POST, "/roles", Some(&partner.secret),
+                      Some(json!({"name": "Partner", "rules": {"twin_rule": "true"}})))
+                .await
+                .json()["uuid"].as_str().unwrap().to_owned();
+            app.call(Method::PATCH, &format!("/users/{}", partner.user), Some(&partner.secret), Some(json!({"role": role}))).await;
+        }
+        let twin = app
+            .call(Method::POST, "/twins", Some(&shop.secret), None)
+            .await
+            .json()["creation_certificate"]["uuid"].as_str().unwrap().to_owned();
+        let validity = app.clock.now().plus_millis(60_000).as_tt_seconds();
+        let put = app
+            .call(Method::POST, &format!("/twins/{twin}/stickers"), Some(&shop.secret),
+                  Some(json!({"stickers": {"red": {
+                      "note": "parcel 7 ready", "recipients": [courier.account], "validity_ts": validity,
+                      "publish": {"on_put": "pickups", "on_remove": ["pickups"], "on_expire": "pickups"},
+                  }}})))
+            .await;
+        assert_eq!(put.status.as_u16(), 201, "{}", put.text());
+        // Nothing is queued until the fan-out goes through the event log.
+        assert!(notifications(&app).await.is_empty());
+        assert_eq!(app.steward.fan_out_sticker_events().await.unwrap(), 1);
+        let sent = notifications(&app).await;
+        assert_eq!(sent.len(), 1, "the stranger is no recipient: {sent:?}");
+        assert_eq!(sent[0]["trigger"], "sticker.put");
+        assert_eq!(sent[0]["subscription"]["topic"], "pickups");
+        assert_eq!(sent[0]["event"]["color"], "red");
+        assert_eq!(sent[0]["event"]["note"], "parcel 7 ready");
+        assert_eq!(sent[0]["event"]["account"], shop.account.as_str());
+        assert_eq!(sent[0]["event"]["recipients"], json!([courier.account]));
+        // Going through the same events again queues nothing twice.
+        assert_eq!(app.steward.fan_out_sticker_events().await.unwrap(), 0);
+        assert!(notifications(&app).await.is_empty());
+
+        let removed = app
+            .call(Method::DELETE, &format!("/twins/{twin}/stickers/red?context={}", shop.account), Some(&courier.secret), None)
+            .await;
+        assert_eq!(removed.status.as_u16(), 200, "{}", removed.text());
+        app.steward.fan_out_sticker_events().await.unwrap();
+        let sent = notifications(&app).await;
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0]["trigger"], "sticker.removed");
+
+        // Expiry fires `on_expire` through the same path.
+        let put = app
+            .call(Method::POST, &format!("/twins/{twin}/stickers"), Some(&shop.secret),
+                  Some(json!({"stickers": {"red": {
+                      "recipients": [courier.account], "validity_ts": app.clock.now().plus_millis(1_000).as_tt_seconds(),
+                      "publish": {"on_expire": "pickups"},
+                  }}})))
+            .await;
+        assert_eq!(put.status.as_u16(), 201, "{}", put.text());
+        app.clock.advance_millis(2_000);
+        assert_eq!(app.steward.housekeeping().await.unwrap().stickers, 1);
+        app.steward.fan_out_sticker_events().await.unwrap();
+        let sent = notifications(&app).await;
+        assert_eq!(sent.len(), 1, "no `on_put` this time, one `on_expire`: {sent:?}");
+        assert_eq!(sent[0]["trigger"], "sticker.expired");
     }
 }

@@ -2,6 +2,7 @@
 //! Every case is listed in [`crate::conformance_tests!`] so each backend runs all of them.
 
 mod accounts;
+mod events;
 mod exact_json;
 mod history;
 mod identities;
@@ -22,6 +23,7 @@ use steward_domain::AccountBootstrap;
 use steward_store::{Entity, Store, StoreError};
 
 pub use accounts::*;
+pub use events::*;
 pub use exact_json::*;
 pub use history::*;
 pub use identities::*;

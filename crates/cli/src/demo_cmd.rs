@@ -102,7 +102,7 @@ async fn seed(args: &DemoArgs) -> anyhow::Result<Seeded> {
         .map_err(|error| anyhow::anyhow!("cannot start services: {error}"))?;
     // A one-off operator token, valid only for this in-process API.
     let token = steward_core::credentials::random_hex(32);
-    let state = steward_http::AppState::new(steward, OperatorAuth::for_token(&token));
+    let state = steward_http::AppState::new(steward.clone(), OperatorAuth::for_token(&token));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .context("cannot open a loopback port for seeding")?;
@@ -118,6 +118,10 @@ async fn seed(args: &DemoArgs) -> anyhow::Result<Seeded> {
         .await
         .context("seeding server task failed")?
         .context("seeding server failed")?;
+    // The seeding requests' audit records (sealed by the next `steward serve`).
+    if let Err(error) = steward.flush_audit().await {
+        eprintln!("warning: writing the audit records of seeding failed: {error}");
+    }
     store.close().await;
     seeded
 }

@@ -1,6 +1,7 @@
 //! The `steward` command: runs the server and the operator's tools.
 
 mod admin_cmd;
+mod audit_cmd;
 mod demo_cmd;
 mod rules_cmd;
 mod serve_cmd;
@@ -20,7 +21,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the API server (SQLite in ./steward-data by default, PostgreSQL with --database-url).
-    Serve(serve_cmd::ServeArgs),
+    Serve(Box<serve_cmd::ServeArgs>),
     /// Inspect configuration.
     Config {
         #[command(subcommand)]
@@ -30,6 +31,12 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: admin_cmd::AdminCommand,
+    },
+    /// Check the tamper-evident audit log against its signed checkpoints, or export it with
+    /// inclusion proofs (run against the database; a server may be running on it).
+    Audit {
+        #[command(subcommand)]
+        command: audit_cmd::AuditCommand,
     },
     /// Seed the shop/courier story into a data directory or database and show how to explore it.
     Demo(demo_cmd::DemoArgs),
@@ -51,7 +58,7 @@ enum ConfigCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Serve(args) => serve_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(*args),
         Command::Config {
             command: ConfigCommand::PrintDefault,
         } => {
@@ -59,6 +66,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { command } => admin_cmd::run(command),
+        Command::Audit { command } => audit_cmd::run(command),
         Command::Rules { command } => rules_cmd::run(command),
         Command::Demo(args) => demo_cmd::run(args),
         Command::Openapi => {

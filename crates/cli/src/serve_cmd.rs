@@ -68,6 +68,25 @@ pub struct ServeArgs {
     /// over; at least 10 [default: 30].
     #[arg(long, env = "STEWARD_WEBHOOK_LEASE_SECONDS", value_name = "SECONDS")]
     webhook_lease_seconds: Option<u64>,
+    /// How often audit records of reads and refusals are written; the most a crash can lose
+    /// [default: 200].
+    #[arg(
+        long,
+        env = "STEWARD_AUDIT_FLUSH_MILLISECONDS",
+        value_name = "MILLISECONDS"
+    )]
+    audit_flush_milliseconds: Option<u64>,
+    /// How often the audit log is sealed and a checkpoint signed [default: 2000].
+    #[arg(
+        long,
+        env = "STEWARD_AUDIT_SEAL_INTERVAL_MILLISECONDS",
+        value_name = "MILLISECONDS"
+    )]
+    audit_seal_interval_milliseconds: Option<u64>,
+    /// The audit checkpoint signing key, created on first start; the same on every node
+    /// [default: <data-dir>/audit-signing.key].
+    #[arg(long, env = "STEWARD_AUDIT_KEY_FILE", value_name = "PATH")]
+    audit_key_file: Option<PathBuf>,
     /// Log filter, e.g. `info` or `steward_http=debug,info` [default: info].
     #[arg(long, env = "STEWARD_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -99,6 +118,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         event_retention_seconds: args.event_retention_seconds,
         event_stream_capacity: args.event_stream_capacity,
         webhook_lease_seconds: args.webhook_lease_seconds,
+        audit_flush_milliseconds: args.audit_flush_milliseconds,
+        audit_seal_interval_milliseconds: args.audit_seal_interval_milliseconds,
+        audit_key_file: args.audit_key_file,
         log: args.log,
         log_format: args.log_format,
     };

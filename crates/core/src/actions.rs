@@ -92,9 +92,13 @@ pub const ALL_ACTIONS: &[&str] = &[
     "trace",
 ];
 
-/// Whether `action` is a known operation id.
+/// Actions of Steward's own operations (not in Trusted Twin's API): role statements may
+/// name them like the others.
+pub const EXTENSION_ACTIONS: &[&str] = &["get_audit"];
+
+/// Whether `action` is a known operation id (Trusted Twin's or a Steward extension's).
 pub fn is_known_action(action: &str) -> bool {
-    ALL_ACTIONS.contains(&action)
+    ALL_ACTIONS.contains(&action) || EXTENSION_ACTIONS.contains(&action)
 }
 
 #[cfg(test)]
@@ -110,5 +114,6 @@ mod tests {
         assert_eq!(ALL_ACTIONS.len(), 87);
         assert!(is_known_action("get_twin"));
         assert!(!is_known_action("get_twins"));
+        assert!(is_known_action("get_audit"));
     }
 }

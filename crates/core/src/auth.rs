@@ -81,14 +81,16 @@ impl Steward {
         }
         // Decoded only for authenticated callers: a bad credential is 401 whatever else is sent.
         let dict = dict_header.map(decode_dict_header).transpose()?;
-        Ok(Principal {
+        let principal = Principal {
             account: identity.user.account,
             user: identity.user,
             role: identity.role,
             secret: identity.secret,
             auth,
             dict,
-        })
+        };
+        crate::audit::note_caller(&principal);
+        Ok(principal)
     }
 
     async fn identity_of_secret(&self, hash: &str, now: Timestamp) -> Result<Identity, Error> {

@@ -12,6 +12,7 @@
 mod access;
 mod accounts;
 pub mod actions;
+pub mod audit;
 mod auth;
 mod auth_cache;
 pub mod authz;
@@ -42,7 +43,10 @@ pub use access::DEFAULT_ROLE_NAME;
 pub use access::{CreatedPin, CreatedToken, IssuedSecret, RolePatch, TokenRequest, UserPatch};
 pub use accounts::{AccountPage, CreatedAccount, SUPER_ADMIN_ROLE_NAME};
 pub use error::{Error, ErrorCode};
-pub use events::{EventFilter, EventStream, StreamItem, MAX_FILTER_TOPICS, MAX_FILTER_TWINS};
+pub use events::{
+    EventFilter, EventStream, StreamItem, MAX_FILTER_TOPICS, MAX_FILTER_TWINS,
+    MAX_STREAMS_PER_ACCOUNT,
+};
 pub use housekeeping::HousekeepingReport;
 pub use identities::{
     ForeignIdentities, IdentityCreation, IdentityInput, IdentityListing, IdentityPatch,
@@ -88,6 +92,8 @@ pub struct ServiceSettings {
     /// How many events a live stream may fall behind before it is closed with a final
     /// `steward.overflow` event (default 4096).
     pub event_stream_capacity: usize,
+    /// The key that signs audit checkpoints; `None`: the log is not sealed by this node.
+    pub audit_signer: Option<audit::seal::AuditSigner>,
 }
 
 impl Default for ServiceSettings {
@@ -101,6 +107,7 @@ impl Default for ServiceSettings {
             callbacks: notifications::callback::CallbackPolicy::default(),
             event_retention_millis: 24 * 60 * 60 * 1000,
             event_stream_capacity: 4096,
+            audit_signer: None,
         }
     }
 }
@@ -117,6 +124,7 @@ pub struct Steward {
     rule_cache: Arc<RuleCache>,
     object_cache: Arc<ObjectCache>,
     events: Arc<events::hub::EventHub>,
+    audit: Arc<audit::recorder::AuditRecorder>,
 }
 
 const TOKEN_KEY_SETTING: &str = "token_signing_key_hex";
@@ -147,6 +155,7 @@ impl Steward {
             rule_cache: Arc::new(RuleCache::default()),
             object_cache: Arc::new(ObjectCache::new(object_cache_ttl)),
             events,
+            audit: Arc::default(),
         })
     }
 
@@ -164,6 +173,11 @@ impl Steward {
             }
         }
         self.events.wake();
+    }
+
+    /// The service clock's current time.
+    pub fn now(&self) -> steward_domain::Timestamp {
+        self.clock.now()
     }
 
     /// The store, for readiness checks and shutdown.

@@ -13,11 +13,31 @@ use std::time::{Duration, Instant};
 
 use steward_domain::{AccountId, Ledger, Twin, TwinId};
 
-/// Most twins, and most twins with cached ledgers, kept; when full, the cache starts over.
+/// Most twins and most ledgers kept; when full, the cache starts over.
 const CAPACITY: usize = 20_000;
 
 /// Cached ledgers by twin, then account, with when they were loaded; `None` = never written.
 type LedgerMap = HashMap<TwinId, HashMap<AccountId, (Instant, Option<Ledger>)>>;
+
+/// The cached ledgers and how many there are (all twins together).
+#[derive(Debug, Default)]
+struct Ledgers {
+    by_twin: LedgerMap,
+    count: usize,
+}
+
+impl Ledgers {
+    fn clear(&mut self) {
+        self.by_twin.clear();
+        self.count = 0;
+    }
+
+    fn forget_twin(&mut self, twin: TwinId) {
+        if let Some(removed) = self.by_twin.remove(&twin) {
+            self.count -= removed.len();
+        }
+    }
+}
 
 /// The cache. With a zero time to live it holds nothing.
 #[derive(Debug)]
@@ -25,7 +45,7 @@ pub(crate) struct ObjectCache {
     ttl: Duration,
     generation: AtomicU64,
     twins: Mutex<HashMap<TwinId, (Instant, Twin)>>,
-    ledgers: Mutex<LedgerMap>,
+    ledgers: Mutex<Ledgers>,
 }
 
 /// Where a load started, to tell whether it may enter the cache.
@@ -38,7 +58,7 @@ impl ObjectCache {
             ttl,
             generation: AtomicU64::new(0),
             twins: Mutex::new(HashMap::new()),
-            ledgers: Mutex::new(HashMap::new()),
+            ledgers: Mutex::new(Ledgers::default()),
         }
     }
 
@@ -56,7 +76,7 @@ impl ObjectCache {
     /// `Some(None)` is a cached "never written".
     pub(crate) fn ledger(&self, twin: TwinId, account: AccountId) -> Option<Option<Ledger>> {
         let ledgers = self.ledgers.lock().ok()?;
-        let (stored, ledger) = ledgers.get(&twin)?.get(&account)?;
+        let (stored, ledger) = ledgers.by_twin.get(&twin)?.get(&account)?;
         (stored.elapsed() < self.ttl).then(|| ledger.clone())
     }
 
@@ -89,13 +109,17 @@ impl ObjectCache {
             if self.generation.load(Ordering::SeqCst) != ticket.0 {
                 return;
             }
-            if ledgers.len() >= CAPACITY {
+            if ledgers.count >= CAPACITY {
                 ledgers.clear();
             }
-            ledgers
+            let previous = ledgers
+                .by_twin
                 .entry(twin)
                 .or_default()
                 .insert(account, (Instant::now(), ledger.cloned()));
+            if previous.is_none() {
+                ledgers.count += 1;
+            }
         }
     }
 
@@ -112,7 +136,7 @@ impl ObjectCache {
         self.forget_twin(id);
         if let Ok(mut ledgers) = self.ledgers.lock() {
             self.generation.fetch_add(1, Ordering::SeqCst);
-            ledgers.remove(&id);
+            ledgers.forget_twin(id);
         }
     }
 
@@ -129,8 +153,12 @@ impl ObjectCache {
     pub(crate) fn forget_ledger(&self, twin: TwinId, account: AccountId) {
         if let Ok(mut ledgers) = self.ledgers.lock() {
             self.generation.fetch_add(1, Ordering::SeqCst);
-            if let Some(of_twin) = ledgers.get_mut(&twin) {
-                of_twin.remove(&account);
+            let removed = ledgers
+                .by_twin
+                .get_mut(&twin)
+                .and_then(|of_twin| of_twin.remove(&account));
+            if removed.is_some() {
+                ledgers.count -= 1;
             }
         }
     }
@@ -207,5 +235,34 @@ mod tests {
         off.put_ledger(off.ticket(), twin.id, twin.owner, Some(&ledger(&twin)));
         assert_eq!(off.twin(twin.id), None);
         assert_eq!(off.ledger(twin.id, twin.owner), None);
+    }
+
+    #[test]
+    fn ledgers_of_one_twin_count_against_the_capacity() {
+        let cache = ObjectCache::new(Duration::from_secs(60));
+        let twin = twin();
+        let first = AccountId::new_random();
+        cache.put_ledger(cache.ticket(), twin.id, first, None);
+        assert_eq!(cache.ledger(twin.id, first), Some(None));
+        // Random ledger ids on one twin fill the cache and make it start over.
+        for _ in 0..CAPACITY {
+            cache.put_ledger(cache.ticket(), twin.id, AccountId::new_random(), None);
+        }
+        assert_eq!(cache.ledger(twin.id, first), None, "the cache started over");
+        let count = cache
+            .ledgers
+            .lock()
+            .map(|ledgers| ledgers.count)
+            .unwrap_or(usize::MAX);
+        assert!(count <= CAPACITY, "{count}");
+        cache.forget_twin_and_ledgers(twin.id);
+        assert_eq!(
+            cache
+                .ledgers
+                .lock()
+                .map(|ledgers| ledgers.count)
+                .unwrap_or(usize::MAX),
+            0
+        );
     }
 }

@@ -206,9 +206,14 @@ impl Steward {
         twin: TwinId,
     ) -> Result<Twin, Error> {
         let twin = self.store.get_twin(twin).await?;
+        crate::audit::note_data(Some(twin.id), twin.owner);
         if twin_visible(principal, &twin, &self.rule_cache, self.clock.now()) {
             Ok(twin)
         } else {
+            crate::audit::note_basis(format!(
+                "{}; the twin_rule hides the twin",
+                crate::audit::role_basis(principal, "get_twin")
+            ));
             Err(forbidden_twin())
         }
     }

@@ -4,6 +4,7 @@
 //! This crate owns no behaviour beyond value semantics. It must not depend on IO, async
 //! runtimes, SQL, HTTP or the rule language.
 
+mod audit;
 mod clock;
 mod entities;
 mod events;
@@ -16,6 +17,7 @@ mod stickers;
 mod time;
 mod twins;
 
+pub use audit::{AuditCheckpoint, AuditRecord, StoredAuditRecord};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entities::{
     Account, AccountBootstrap, AccountStatus, NewSecret, Role, RoleRules, RoleStatement, Secret,

@@ -49,6 +49,10 @@ impl IntoResponse for ApiError {
         } else {
             tracing::info!(%trace, subcode = code.subcode(), message = %self.0.message, "request refused");
         }
+        if !status.is_server_error() {
+            // Why the request was refused, for its audit record (server errors stay in logs).
+            steward_core::audit::note_refusal(&self.0.message);
+        }
         let retry_after = self.0.retry_after_seconds;
         let body = ErrorBody {
             subcode: code.subcode(),

@@ -232,7 +232,10 @@ impl FromRequestParts<AppState> for OperatorCaller {
             .and_then(|value| value.to_str().ok())
             .map(|value| value.strip_prefix("Bearer ").unwrap_or(value).trim());
         match presented {
-            Some(token) if !token.is_empty() && state.operator.verify(token) => Ok(OperatorCaller),
+            Some(token) if !token.is_empty() && state.operator.verify(token) => {
+                steward_core::audit::note_operator();
+                Ok(OperatorCaller)
+            }
             _ => Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "missing or invalid operator token",

@@ -5,6 +5,7 @@
 //! response DTO. No SQL, no access decisions and no business rules live here. This is the only
 //! crate that knows axum.
 
+mod audit;
 mod error;
 mod extract;
 mod metrics;
@@ -56,11 +57,16 @@ impl AppState {
 /// matched route, metrics, panic catching and the body limit.
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
+    let audit_state = state.clone();
     routes::routes()
         .fallback(routes::fallback::route_not_found)
         .method_not_allowed_fallback(routes::fallback::route_not_found)
         .with_state(state)
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            audit_state,
+            audit::audit_request,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             metrics::record_request,
@@ -94,12 +100,15 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let steward = state.steward.clone();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Live event streams never end by themselves; end them so the shutdown's wait
-            // for open connections is not spent on them.
-            steward.close_event_streams();
-        })
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        // Live event streams never end by themselves; end them so the shutdown's wait
+        // for open connections is not spent on them.
+        steward.close_event_streams();
+    })
+    .await
 }

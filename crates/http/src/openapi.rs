@@ -6,7 +6,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    account, events, identities, ledgers, notifications, operator, roles, secrets, stickers,
+    account, audit, events, identities, ledgers, notifications, operator, roles, secrets, stickers,
     system, tokens, twins, users,
 };
 
@@ -108,6 +108,7 @@ pub fn openapi_document() -> &'static str {
         document.merge(stickers::StickersApi::openapi());
         document.merge(notifications::NotificationsApi::openapi());
         document.merge(events::EventsApi::openapi());
+        document.merge(audit::AuditApi::openapi());
         // The crate version would make the committed copy change on every release bump.
         document.info.version = "3.18.0-steward".to_owned();
         serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_owned()) + "\n"

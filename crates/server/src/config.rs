@@ -68,6 +68,20 @@ event_stream_capacity = 4096
 # after 5) (STEWARD_WEBHOOK_LEASE_SECONDS, --webhook-lease-seconds).
 webhook_lease_seconds = 30
 
+# How often audit records of reads and refusals are written to the audit log, in
+# milliseconds: a crash loses at most this long of them (writes are audited in their own
+# transaction) (STEWARD_AUDIT_FLUSH_MILLISECONDS, --audit-flush-milliseconds).
+audit_flush_milliseconds = 200
+
+# How often new audit records are sealed into the Merkle log and a checkpoint is signed, in
+# milliseconds (STEWARD_AUDIT_SEAL_INTERVAL_MILLISECONDS, --audit-seal-interval-milliseconds).
+audit_seal_interval_milliseconds = 2000
+
+# The file holding the Ed25519 key that signs audit checkpoints; created on first start.
+# Every node of one database must use the same key. Default: audit-signing.key in data_dir
+# (STEWARD_AUDIT_KEY_FILE, --audit-key-file).
+# audit_key_file = "/etc/steward/audit-signing.key"
+
 # Log filter in tracing's EnvFilter syntax, e.g. "info" or "steward_http=debug,info"
 # (STEWARD_LOG, --log).
 log = "info"
@@ -130,6 +144,12 @@ pub struct Config {
     pub event_stream_capacity: usize,
     /// How long a node holds a webhook message it is delivering before another node may.
     pub webhook_lease_seconds: u64,
+    /// How often queued audit records are written, in milliseconds (the most a crash can lose).
+    pub audit_flush_milliseconds: u64,
+    /// How often the audit log is sealed and a checkpoint signed while there is activity, in milliseconds.
+    pub audit_seal_interval_milliseconds: u64,
+    /// The Ed25519 key that signs audit checkpoints; `None` = `audit-signing.key` in `data_dir`.
+    pub audit_key_file: Option<PathBuf>,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -152,6 +172,9 @@ impl Default for Config {
             event_retention_seconds: 24 * 60 * 60,
             event_stream_capacity: 4_096,
             webhook_lease_seconds: 30,
+            audit_flush_milliseconds: 200,
+            audit_seal_interval_milliseconds: 2_000,
+            audit_key_file: None,
             log: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -175,6 +198,9 @@ struct ConfigFile {
     event_retention_seconds: Option<u64>,
     event_stream_capacity: Option<usize>,
     webhook_lease_seconds: Option<u64>,
+    audit_flush_milliseconds: Option<u64>,
+    audit_seal_interval_milliseconds: Option<u64>,
+    audit_key_file: Option<PathBuf>,
     log: Option<String>,
     log_format: Option<LogFormat>,
 }
@@ -208,6 +234,12 @@ pub struct ConfigOverrides {
     pub event_stream_capacity: Option<usize>,
     /// Webhook delivery lease in seconds.
     pub webhook_lease_seconds: Option<u64>,
+    /// Audit flush interval in milliseconds.
+    pub audit_flush_milliseconds: Option<u64>,
+    /// Audit seal interval in milliseconds.
+    pub audit_seal_interval_milliseconds: Option<u64>,
+    /// Audit signing key file.
+    pub audit_key_file: Option<PathBuf>,
     /// Log filter.
     pub log: Option<String>,
     /// Log format.
@@ -311,6 +343,18 @@ impl Config {
                 .webhook_lease_seconds
                 .or(file_layer.webhook_lease_seconds)
                 .unwrap_or(defaults.webhook_lease_seconds),
+            audit_flush_milliseconds: overrides
+                .audit_flush_milliseconds
+                .or(file_layer.audit_flush_milliseconds)
+                .unwrap_or(defaults.audit_flush_milliseconds),
+            audit_seal_interval_milliseconds: overrides
+                .audit_seal_interval_milliseconds
+                .or(file_layer.audit_seal_interval_milliseconds)
+                .unwrap_or(defaults.audit_seal_interval_milliseconds),
+            audit_key_file: overrides
+                .audit_key_file
+                .clone()
+                .or(file_layer.audit_key_file),
             log: overrides
                 .log
                 .clone()
@@ -345,6 +389,13 @@ impl Config {
             event_stream_capacity: self.event_stream_capacity,
             ..steward_core::ServiceSettings::default()
         }
+    }
+
+    /// Where the audit signing key is kept.
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
     }
 
     /// Which webhook callbacks this configuration allows.
@@ -383,6 +434,16 @@ impl Config {
             return Err(ConfigError::Value(
                 "`webhook_lease_seconds` must be at least 10 (a delivery attempt may take 5)"
                     .to_owned(),
+            ));
+        }
+        if !(10..=60_000).contains(&self.audit_flush_milliseconds) {
+            return Err(ConfigError::Value(
+                "`audit_flush_milliseconds` must be between 10 and 60000".to_owned(),
+            ));
+        }
+        if !(100..=600_000).contains(&self.audit_seal_interval_milliseconds) {
+            return Err(ConfigError::Value(
+                "`audit_seal_interval_milliseconds` must be between 100 and 600000".to_owned(),
             ));
         }
         if self.max_connections == 0 {

@@ -94,9 +94,8 @@ impl Dispatcher {
         })
     }
 
-    /// One round: turns new sticker events into messages, then claims due messages and
-    /// delivers them concurrently.
-    pub async fn dispatch_once(&self) -> anyhow::Result<DispatchReport> {
+    /// Turns new sticker events into outbox messages (a few batches at most).
+    async fn fan_out(&self) {
         for _ in 0..FAN_OUT_STEPS {
             match self.steward.fan_out_sticker_events().await {
                 Ok(0) => break,
@@ -107,52 +106,90 @@ impl Dispatcher {
                 }
             }
         }
+    }
+
+    /// Claims up to `limit` due messages, each held for the lease.
+    async fn claim(&self, limit: usize) -> anyhow::Result<Vec<ClaimedDelivery>> {
         let now = SystemClock.now();
-        let store = self.steward.store();
-        let claimed = store
-            .claim_deliveries(now, now.plus_millis(self.lease_millis), CLAIM_BATCH)
-            .await?;
+        let limit = u32::try_from(limit).unwrap_or(CLAIM_BATCH).min(CLAIM_BATCH);
+        Ok(self
+            .steward
+            .store()
+            .claim_deliveries(now, now.plus_millis(self.lease_millis), limit)
+            .await?)
+    }
+
+    /// One round, waiting for every message it sent: fan-out, claim, deliver.
+    pub async fn dispatch_once(&self) -> anyhow::Result<DispatchReport> {
+        self.fan_out().await;
+        let claimed = self.claim(CLAIM_BATCH as usize).await?;
         let outcomes =
-            futures::future::join_all(claimed.iter().map(|claim| self.send(claim))).await;
+            futures::future::join_all(claimed.into_iter().map(|claim| self.deliver(claim))).await;
         let mut report = DispatchReport::default();
-        for (claim, outcome) in claimed.iter().zip(outcomes) {
-            let message = claim.delivery.message;
-            let recorded = match outcome {
-                Ok(()) => {
-                    report.delivered += 1;
-                    store.finish_delivery(message).await
-                }
-                Err(reason) => {
-                    // NUL cannot be stored; receivers' error texts are not trusted to lack it.
-                    let reason = reason.replace('\0', " ");
-                    let failed = claim.delivery.attempts.saturating_add(1);
-                    let now = SystemClock.now();
-                    match self.retry.next_attempt(failed, now) {
-                        Some(next) if claim.validity_ts > next => {
-                            tracing::info!(%message, attempts = failed, %reason,
-                                "webhook delivery failed; will retry");
-                            report.retried += 1;
-                            store.retry_delivery(message, failed, next).await
-                        }
-                        _ => {
-                            let reason = format!("given up after {failed} attempts: {reason}");
-                            tracing::warn!(%message, %reason, "webhook message dead-lettered");
-                            report.dead += 1;
-                            store.dead_letter_delivery(message, &reason, now).await
-                        }
-                    }
-                }
-            };
-            match recorded {
-                // The subscription was deleted meanwhile, and its messages with it.
-                Ok(()) | Err(StoreError::NotFound(_)) => {}
-                // Keep recording the others; this one's lease runs out and it is tried again.
-                Err(error) => {
-                    tracing::warn!(%message, %error, "could not record a delivery outcome");
-                }
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Delivered => report.delivered += 1,
+                Outcome::Retried => report.retried += 1,
+                Outcome::Dead => report.dead += 1,
+                Outcome::NotRecorded => {}
             }
         }
         Ok(report)
+    }
+
+    /// Sends one claimed message and records the outcome, fenced by the claim's lease: if the
+    /// lease ran out meanwhile (and another node may hold the message now), nothing is
+    /// recorded and the other node's claim stands.
+    async fn deliver(&self, claim: ClaimedDelivery) -> Outcome {
+        let store = self.steward.store();
+        let message = claim.delivery.message;
+        let lease = Some(claim.lease_until);
+        let (outcome, recorded) = match self.send(&claim).await {
+            Ok(()) => (
+                Outcome::Delivered,
+                store.finish_delivery(message, lease).await,
+            ),
+            Err(reason) => {
+                // NUL cannot be stored; receivers' error texts are not trusted to lack it.
+                let reason = reason.replace('\0', " ");
+                let failed = claim.delivery.attempts.saturating_add(1);
+                let now = SystemClock.now();
+                match self.retry.next_attempt(failed, now) {
+                    Some(next) if claim.validity_ts > next => {
+                        tracing::info!(%message, attempts = failed, %reason,
+                            "webhook delivery failed; will retry");
+                        (
+                            Outcome::Retried,
+                            store.retry_delivery(message, lease, failed, next).await,
+                        )
+                    }
+                    _ => {
+                        let reason = format!("given up after {failed} attempts: {reason}");
+                        tracing::warn!(%message, %reason, "webhook message dead-lettered");
+                        (
+                            Outcome::Dead,
+                            store
+                                .dead_letter_delivery(message, lease, &reason, now)
+                                .await,
+                        )
+                    }
+                }
+            }
+        };
+        match recorded {
+            Ok(()) => outcome,
+            // The subscription was deleted meanwhile (and its messages with it), or the lease
+            // ran out and another dispatcher holds the message now.
+            Err(StoreError::NotFound(_)) => {
+                tracing::info!(%message, "delivery outcome not recorded: the message is gone or its lease ran out");
+                Outcome::NotRecorded
+            }
+            // This one's lease runs out and it is tried again.
+            Err(error) => {
+                tracing::warn!(%message, %error, "could not record a delivery outcome");
+                Outcome::NotRecorded
+            }
+        }
     }
 
     async fn send(&self, claim: &ClaimedDelivery) -> Result<(), String> {
@@ -179,14 +216,46 @@ impl Dispatcher {
     }
 }
 
-/// Runs dispatch rounds every `interval` until aborted; failures are logged and retried.
+/// What became of one claimed message.
+enum Outcome {
+    Delivered,
+    Retried,
+    Dead,
+    NotRecorded,
+}
+
+/// Most messages one node sends at once.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// Runs the dispatcher until aborted. Every `interval` it fans out new sticker events and
+/// claims due messages for its free slots; each message is sent by its own task, so a slow
+/// receiver holds one slot (for at most the 5 s timeout) and never the others' deliveries.
+/// Failures are logged and retried at the next tick.
 pub async fn run_dispatcher(dispatcher: Dispatcher, interval: Duration) {
+    let dispatcher = Arc::new(dispatcher);
+    let mut in_flight = tokio::task::JoinSet::new();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
-        if let Err(error) = dispatcher.dispatch_once().await {
-            tracing::warn!(%error, "webhook dispatch round failed; retrying at the next tick");
+        tokio::select! {
+            _ = ticker.tick() => {
+                dispatcher.fan_out().await;
+                let room = MAX_IN_FLIGHT.saturating_sub(in_flight.len());
+                if room == 0 {
+                    continue;
+                }
+                match dispatcher.claim(room).await {
+                    Ok(claimed) => {
+                        for claim in claimed {
+                            let dispatcher = dispatcher.clone();
+                            in_flight.spawn(async move { dispatcher.deliver(claim).await });
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error,
+                        "claiming webhook messages failed; retrying at the next tick"),
+                }
+            }
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
         }
     }
 }

@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use std::path::Path;
+
+use steward_core::audit::seal::AuditSigner;
 use steward_core::Steward;
 use steward_domain::SystemClock;
 use steward_http::AppState;
@@ -93,13 +96,13 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on `{}`", config.listen))?;
     let local_addr = listener.local_addr()?;
-    let steward = Steward::start(
-        store.clone(),
-        Arc::new(SystemClock),
-        config.service_settings_at(local_addr),
-    )
-    .await
-    .map_err(|error| anyhow::anyhow!("cannot start services: {error}"))?;
+    let mut settings = config.service_settings_at(local_addr);
+    let signer = load_audit_signer(&config.audit_key_path(), &settings.public_url)?;
+    tracing::info!(key = %signer.verifier_key(), "audit checkpoints are signed with this key");
+    settings.audit_signer = Some(signer);
+    let steward = Steward::start(store.clone(), Arc::new(SystemClock), settings)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot start services: {error}"))?;
     let operator = steward
         .setup_operator_token(operator_token.as_deref())
         .await
@@ -108,6 +111,11 @@ pub async fn serve(
         // Printed, never logged: logs are shipped elsewhere, this line goes to the operator.
         println!("operator token (shown once, store it now): {token}");
     }
+    let auditing = tokio::spawn(run_audit(
+        steward.clone(),
+        Duration::from_millis(config.audit_flush_milliseconds),
+        Duration::from_millis(config.audit_seal_interval_milliseconds),
+    ));
     let housekeeping = tokio::spawn(run_housekeeping(
         steward.clone(),
         Duration::from_secs(config.housekeeping_interval_seconds),
@@ -132,7 +140,7 @@ pub async fn serve(
             }
         })
     });
-    let state = AppState::new(steward, operator.auth);
+    let state = AppState::new(steward.clone(), operator.auth);
 
     tracing::info!(%local_addr, "listening");
     on_ready(ServeHandle { local_addr });
@@ -162,12 +170,96 @@ pub async fn serve(
     };
     housekeeping.abort();
     dispatching.abort();
+    auditing.abort();
+    // What the requests of this run left queued is written before the store closes.
+    if let Err(error) = steward.flush_audit().await {
+        tracing::warn!(%error, "writing the last audit records failed");
+    }
+    if let Err(error) = steward.seal_audit().await {
+        tracing::warn!(%error, "sealing the audit log at shutdown failed");
+    }
     if let Some(signals) = signals {
         signals.abort();
     }
     store.close().await;
     tracing::info!("stopped");
     result
+}
+
+/// Loads the audit signing key from `path`, or creates it there (readable by its owner only)
+/// for a log named after `public_url`.
+fn load_audit_signer(path: &Path, public_url: &str) -> anyhow::Result<AuditSigner> {
+    match std::fs::read_to_string(path) {
+        Ok(key) => AuditSigner::parse(&key)
+            .map_err(|error| anyhow::anyhow!("`{}`: {error}", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let origin = audit_origin(public_url);
+            let (signer, key) = AuditSigner::generate(&origin)
+                .map_err(|error| anyhow::anyhow!("audit signing key: {error}"))?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create `{}`", parent.display()))?;
+            }
+            write_private(path, &key).with_context(|| {
+                format!("cannot write the audit signing key `{}`", path.display())
+            })?;
+            tracing::info!(path = %path.display(), "created the audit signing key");
+            Ok(signer)
+        }
+        Err(error) => Err(error).with_context(|| format!("cannot read `{}`", path.display())),
+    }
+}
+
+/// The audit log's name: the server's address without its scheme, plus `/audit`.
+fn audit_origin(public_url: &str) -> String {
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .trim_end_matches('/');
+    let host: String = host
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '+')
+        .collect();
+    format!("{host}/audit")
+}
+
+/// Writes a new file only its owner may read (it holds a private key); never overwrites.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+/// Writes queued audit records every `flush` and seals the log every `seal`, until aborted;
+/// failures are logged and retried.
+async fn run_audit(steward: Steward, flush: Duration, seal: Duration) {
+    let mut flushing = tokio::time::interval(flush);
+    flushing.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sealing = tokio::time::interval(seal);
+    sealing.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = flushing.tick() => {
+                if let Err(error) = steward.flush_audit().await {
+                    tracing::warn!(%error, "writing audit records failed; retrying");
+                }
+            }
+            _ = sealing.tick() => {
+                if let Err(error) = steward.seal_audit().await {
+                    tracing::warn!(%error, "sealing the audit log failed; retrying");
+                }
+            }
+        }
+    }
 }
 
 /// Runs housekeeping every `interval` until aborted. A failed pass is logged and retried at

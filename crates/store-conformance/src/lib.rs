@@ -159,6 +159,7 @@ macro_rules! conformance_tests {
                 messages_not_yet_due_are_not_claimed_and_hold_back_later_ones,
                 retry_records_the_attempt_and_releases_the_lease,
                 missing_messages_are_not_found_when_finished_retried_or_dead_lettered,
+                an_expired_claim_cannot_record_over_a_newer_one,
                 dead_lettered_messages_leave_the_outbox_for_the_subscribers_dead_letters,
                 concurrent_claimers_never_get_the_same_delivery,
                 concurrent_dispatchers_deliver_each_message_once_and_in_order,
@@ -176,6 +177,15 @@ macro_rules! conformance_tests {
                 concurrent_cursor_advances_succeed_exactly_once,
                 concurrent_saves_get_ids_without_gaps_or_duplicates,
                 // ---- end events ----
+                // ---- audit (cases/audit.rs) ----
+                audit_appends_get_consecutive_seqs_and_exact_text,
+                ledger_save_audit_records_are_stored_only_when_the_save_succeeds,
+                audit_listing_shows_the_viewers_records_with_every_filter,
+                audit_listing_pages_by_the_before_cursor,
+                audit_seal_is_a_compare_and_set_with_its_hashes_and_checkpoint,
+                concurrent_audit_seals_succeed_exactly_once,
+                concurrent_audit_appends_get_seqs_without_gaps_or_duplicates,
+                // ---- end audit ----
             ]
         );
     };

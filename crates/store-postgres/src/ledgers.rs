@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 use steward_domain::{AccountId, Ledger, Twin, TwinId};
 use steward_store::{ChangeSignal, Entity, LedgerEffects, LedgerOf, StoreError};
 
+use crate::audit::append_audit;
 use crate::error::{database_error, map_violation};
 use crate::events::append_events;
 use crate::history::apply_history;
@@ -133,8 +134,10 @@ impl PostgresStore {
             Self::insert_deliveries(&mut transaction, &effects.deliveries).await?;
         }
         send_signal(&mut transaction, ChangeSignal::Twin(ledger.twin)).await?;
-        // Last: it holds the event counter's lock until COMMIT.
+        // Last: they hold the event and audit counters' locks until COMMIT (always taken in this
+        // order, so writers of both cannot deadlock).
         append_events(&mut transaction, &effects.events).await?;
+        append_audit(&mut transaction, &effects.audit).await?;
         transaction.commit().await.map_err(database_error)
     }
 

@@ -8,6 +8,7 @@
 
 mod access;
 mod accounts;
+mod audit;
 mod error;
 mod events;
 mod history;
@@ -30,13 +31,14 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, Event,
-    HistoryRecord, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin,
-    Sticker, Subscription, Timestamp, Twin, TwinId, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, AuditCheckpoint, AuditRecord,
+    ClaimedDelivery, Delivery, Event, HistoryRecord, Identity, Ledger, LedgerTransaction,
+    NewSecret, Role, RoleId, Secret, SecretPin, Sticker, StoredAuditRecord, Subscription,
+    Timestamp, Twin, TwinId, User, UserId,
 };
 use steward_store::{
-    DeadLetter, HistoryQuery, IdentityScope, LedgerEffects, LedgerOf, PageRequest, StickerQuery,
-    Store, StoreError, TerminationOutcome,
+    AuditHash, AuditQuery, DeadLetter, HistoryQuery, IdentityScope, LedgerEffects, LedgerOf,
+    PageRequest, StickerQuery, Store, StoreError, TerminationOutcome,
 };
 use uuid::Uuid;
 
@@ -485,27 +487,34 @@ impl Store for PostgresStore {
         self.claim_delivery_rows(now, lease_until, limit).await
     }
 
-    async fn finish_delivery(&self, message: Uuid) -> Result<(), StoreError> {
-        self.finish_delivery_row(message).await
+    async fn finish_delivery(
+        &self,
+        message: Uuid,
+        lease: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.finish_delivery_row(message, lease).await
     }
 
     async fn retry_delivery(
         &self,
         message: Uuid,
+        lease: Option<Timestamp>,
         attempts: u32,
         next_attempt_ts: Timestamp,
     ) -> Result<(), StoreError> {
-        self.retry_delivery_row(message, attempts, next_attempt_ts)
+        self.retry_delivery_row(message, lease, attempts, next_attempt_ts)
             .await
     }
 
     async fn dead_letter_delivery(
         &self,
         message: Uuid,
+        lease: Option<Timestamp>,
         reason: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.dead_letter_delivery_row(message, reason, now).await
+        self.dead_letter_delivery_row(message, lease, reason, now)
+            .await
     }
 
     async fn list_dead_letters(
@@ -556,6 +565,60 @@ impl Store for PostgresStore {
     ) -> Result<bool, StoreError> {
         self.advance_event_cursor_row(name, from, to, deliveries)
             .await
+    }
+
+    async fn append_audit_records(&self, records: &[AuditRecord]) -> Result<u64, StoreError> {
+        self.append_audit_rows(records).await
+    }
+
+    async fn list_audit_records(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<Vec<(u64, AuditRecord)>, StoreError> {
+        self.list_audit_rows(query).await
+    }
+
+    async fn read_audit_records(
+        &self,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredAuditRecord>, StoreError> {
+        self.read_audit_rows(from, limit).await
+    }
+
+    async fn audit_record_count(&self) -> Result<u64, StoreError> {
+        self.audit_row_count().await
+    }
+
+    async fn audit_tree_size(&self) -> Result<u64, StoreError> {
+        self.audit_tree_row_size().await
+    }
+
+    async fn read_audit_hashes(&self, indexes: &[u64]) -> Result<Vec<AuditHash>, StoreError> {
+        self.read_audit_hash_rows(indexes).await
+    }
+
+    async fn seal_audit(
+        &self,
+        from_size: u64,
+        to_size: u64,
+        hashes: &[(u64, AuditHash)],
+        checkpoint: &AuditCheckpoint,
+    ) -> Result<bool, StoreError> {
+        self.seal_audit_rows(from_size, to_size, hashes, checkpoint)
+            .await
+    }
+
+    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>, StoreError> {
+        self.latest_audit_checkpoint_row().await
+    }
+
+    async fn list_audit_checkpoints(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditCheckpoint>, StoreError> {
+        self.list_audit_checkpoint_rows(after, limit).await
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -127,7 +127,7 @@ impl From<DeadLetterRow> for DeadLetter {
 
 /// PostgreSQL text cannot hold a NUL character: refuse it with a clear message (and alike on
 /// every backend) instead of a driver error.
-fn ensure_no_nul<'a>(
+pub(crate) fn ensure_no_nul<'a>(
     what: &str,
     texts: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), StoreError> {
@@ -467,12 +467,20 @@ impl PostgresStore {
         rows.into_iter().map(ClaimedDelivery::try_from).collect()
     }
 
-    pub(crate) async fn finish_delivery_row(&self, message: Uuid) -> Result<(), StoreError> {
-        let deleted = sqlx::query("DELETE FROM deliveries WHERE message = $1")
-            .bind(message)
-            .execute(&self.pool)
-            .await
-            .map_err(database_error)?;
+    pub(crate) async fn finish_delivery_row(
+        &self,
+        message: Uuid,
+        lease: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM deliveries \
+             WHERE message = $1 AND ($2::BIGINT IS NULL OR lease_until = $2)",
+        )
+        .bind(message)
+        .bind(lease.map(|lease| lease.as_millis()))
+        .execute(&self.pool)
+        .await
+        .map_err(database_error)?;
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Delivery));
         }
@@ -482,16 +490,18 @@ impl PostgresStore {
     pub(crate) async fn retry_delivery_row(
         &self,
         message: Uuid,
+        lease: Option<Timestamp>,
         attempts: u32,
         next_attempt_ts: Timestamp,
     ) -> Result<(), StoreError> {
         let updated = sqlx::query(
             "UPDATE deliveries SET attempts = $1, next_attempt_ts = $2, lease_until = NULL \
-             WHERE message = $3",
+             WHERE message = $3 AND ($4::BIGINT IS NULL OR lease_until = $4)",
         )
         .bind(i64::from(attempts))
         .bind(next_attempt_ts.as_millis())
         .bind(message)
+        .bind(lease.map(|lease| lease.as_millis()))
         .execute(&self.pool)
         .await
         .map_err(database_error)?;
@@ -504,6 +514,7 @@ impl PostgresStore {
     pub(crate) async fn dead_letter_delivery_row(
         &self,
         message: Uuid,
+        lease: Option<Timestamp>,
         reason: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
@@ -512,7 +523,8 @@ impl PostgresStore {
         // the one whose DELETE removed the row inserts a dead letter.
         let moved = sqlx::query(
             "WITH moved AS ( \
-                 DELETE FROM deliveries WHERE message = $1 \
+                 DELETE FROM deliveries \
+                 WHERE message = $1 AND ($4::BIGINT IS NULL OR lease_until = $4) \
                  RETURNING message, subscription_id) \
              INSERT INTO dead_letters \
                  (message, subscription_id, subscriber_account_id, reason, dead_ts) \
@@ -522,6 +534,7 @@ impl PostgresStore {
         .bind(message)
         .bind(reason)
         .bind(now.as_millis())
+        .bind(lease.map(|lease| lease.as_millis()))
         .execute(&self.pool)
         .await
         .map_err(unique_means_exists(Entity::Delivery))?;

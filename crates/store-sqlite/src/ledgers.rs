@@ -6,6 +6,7 @@ use sqlx::SqliteConnection;
 use steward_domain::{AccountId, Ledger, Twin, TwinId};
 use steward_store::{Entity, LedgerEffects, LedgerOf, StoreError};
 
+use crate::audit::append_audit;
 use crate::error::{database_error, map_violation};
 use crate::events::append_events;
 use crate::history::apply_history;
@@ -132,6 +133,7 @@ impl SqliteStore {
             Self::insert_deliveries(&mut transaction, &effects.deliveries).await?;
         }
         append_events(&mut transaction, &effects.events).await?;
+        append_audit(&mut transaction, &effects.audit).await?;
         transaction.commit().await.map_err(database_error)
     }
 

@@ -127,7 +127,7 @@ fn parse<Id: std::str::FromStr>(text: &str, what: &str) -> Result<Id, StoreError
 }
 
 /// PostgreSQL text cannot hold a NUL character; refusing it here too keeps the backends alike.
-fn ensure_no_nul<'a>(
+pub(crate) fn ensure_no_nul<'a>(
     what: &str,
     texts: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), StoreError> {
@@ -480,13 +480,22 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(crate) async fn finish_delivery_row(&self, message: Uuid) -> Result<(), StoreError> {
+    pub(crate) async fn finish_delivery_row(
+        &self,
+        message: Uuid,
+        lease: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let lease = lease.map(|lease| lease.as_millis());
         let mut tx = self.begin_write().await?;
-        let deleted = sqlx::query("DELETE FROM deliveries WHERE message = ?")
-            .bind(message.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(database_error)?;
+        let deleted = sqlx::query(
+            "DELETE FROM deliveries WHERE message = ? AND (? IS NULL OR lease_until = ?)",
+        )
+        .bind(message.to_string())
+        .bind(lease)
+        .bind(lease)
+        .execute(&mut *tx)
+        .await
+        .map_err(database_error)?;
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Delivery));
         }
@@ -496,17 +505,21 @@ impl SqliteStore {
     pub(crate) async fn retry_delivery_row(
         &self,
         message: Uuid,
+        lease: Option<Timestamp>,
         attempts: u32,
         next_attempt_ts: Timestamp,
     ) -> Result<(), StoreError> {
+        let lease = lease.map(|lease| lease.as_millis());
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE deliveries SET attempts = ?, next_attempt_ts = ?, lease_until = NULL \
-             WHERE message = ?",
+             WHERE message = ? AND (? IS NULL OR lease_until = ?)",
         )
         .bind(i64::from(attempts))
         .bind(next_attempt_ts.as_millis())
         .bind(message.to_string())
+        .bind(lease)
+        .bind(lease)
         .execute(&mut *tx)
         .await
         .map_err(database_error)?;
@@ -519,21 +532,25 @@ impl SqliteStore {
     pub(crate) async fn dead_letter_delivery_row(
         &self,
         message: Uuid,
+        lease: Option<Timestamp>,
         reason: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         ensure_no_nul("dead letter reason", [reason])?;
+        let lease = lease.map(|lease| lease.as_millis());
         let mut tx = self.begin_write().await?;
         let moved = sqlx::query(
             "INSERT INTO dead_letters \
              (message, subscription_id, subscriber_account_id, reason, dead_ts) \
              SELECT d.message, d.subscription_id, s.subscriber_account_id, ?, ? \
              FROM deliveries AS d JOIN subscriptions AS s ON s.id = d.subscription_id \
-             WHERE d.message = ?",
+             WHERE d.message = ? AND (? IS NULL OR d.lease_until = ?)",
         )
         .bind(reason)
         .bind(now.as_millis())
         .bind(message.to_string())
+        .bind(lease)
+        .bind(lease)
         .execute(&mut *tx)
         .await
         .map_err(unique_means_exists(Entity::Delivery))?;

@@ -16,9 +16,10 @@ use async_trait::async_trait;
 use serde_json::Map;
 use serde_json::Value;
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, ClaimedDelivery, Delivery, Event,
-    HistoryRecord, HistoryWrite, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId,
-    Secret, SecretPin, Sticker, Subscription, Timestamp, Twin, TwinId, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountStatus, AuditCheckpoint, AuditRecord,
+    ClaimedDelivery, Delivery, Event, HistoryRecord, HistoryWrite, Identity, Ledger,
+    LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, StoredAuditRecord,
+    Subscription, Timestamp, Twin, TwinId, User, UserId,
 };
 use uuid::Uuid;
 
@@ -207,6 +208,8 @@ pub struct LedgerEffects {
     pub deliveries: Vec<Delivery>,
     /// Entries of the event log the write adds (their `id`s are assigned by the store).
     pub events: Vec<Event>,
+    /// Audit records of the write, appended to the audit log.
+    pub audit: Vec<AuditRecord>,
 }
 
 impl LedgerEffects {
@@ -218,6 +221,33 @@ impl LedgerEffects {
         }
     }
 }
+
+/// Which audit records to list (`GET /audit`): only records about the viewer's data or of
+/// the viewer's own accesses are ever returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// The viewing account: records whose `owner` or `actor_account` it is.
+    pub viewer: AccountId,
+    /// Only records about this twin.
+    pub twin: Option<TwinId>,
+    /// Only records of this acting account.
+    pub actor: Option<AccountId>,
+    /// Only records of this operation.
+    pub operation: Option<String>,
+    /// Only records with this outcome.
+    pub outcome: Option<String>,
+    /// Only records with `ts >= ge`.
+    pub ge: Option<Timestamp>,
+    /// Only records with `ts <= le`.
+    pub le: Option<Timestamp>,
+    /// Only records with `seq < before` (the cursor of the next page).
+    pub before: Option<u64>,
+    /// At most this many records, newest (highest `seq`) first.
+    pub limit: u32,
+}
+
+/// A SHA-256 hash of the audit Merkle log.
+pub type AuditHash = [u8; 32];
 
 /// Which ledger of a twin [`Store::get_twin_with_ledger`] loads along with the twin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -632,21 +662,36 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
 
     /// Removes a delivered message from the outbox; `NotFound(Delivery)` if it is gone.
-    async fn finish_delivery(&self, message: Uuid) -> Result<(), StoreError>;
+    ///
+    /// `lease` fences the outcome of a claim: with `Some(lease_until)` (the value of the
+    /// [`ClaimedDelivery`]) nothing changes and the answer is `NotFound(Delivery)` unless the
+    /// message is still held by that very claim, so a dispatcher whose lease ran out (and whose
+    /// message another node may have claimed since) cannot record over the new claim. `None`
+    /// applies regardless of leases. The same holds for [`Store::retry_delivery`] and
+    /// [`Store::dead_letter_delivery`].
+    async fn finish_delivery(
+        &self,
+        message: Uuid,
+        lease: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
 
-    /// Records a failed attempt: sets `attempts` and `next_attempt_ts` and releases the lease.
+    /// Records a failed attempt: sets `attempts` and `next_attempt_ts` and releases the lease
+    /// (fenced by `lease` as for [`Store::finish_delivery`]).
     async fn retry_delivery(
         &self,
         message: Uuid,
+        lease: Option<Timestamp>,
         attempts: u32,
         next_attempt_ts: Timestamp,
     ) -> Result<(), StoreError>;
 
     /// Moves a message that will not be delivered out of the outbox into the dead letters,
-    /// with the reason, in one transaction.
+    /// with the reason, in one transaction (fenced by `lease` as for
+    /// [`Store::finish_delivery`]).
     async fn dead_letter_delivery(
         &self,
         message: Uuid,
+        lease: Option<Timestamp>,
         reason: &str,
         now: Timestamp,
     ) -> Result<(), StoreError>;
@@ -702,6 +747,59 @@ pub trait Store: Send + Sync + 'static {
         to: u64,
         deliveries: &[Delivery],
     ) -> Result<bool, StoreError>;
+
+    // ---- audit log ---------------------------------------------------------------------------
+    //
+    // Records get consecutive `seq`s from 0 in commit order (like event ids). A sealer then
+    // appends each record's Merkle hashes in `seq` order and stores a signed checkpoint; the
+    // store only keeps what it is given (hashing and signing are the services' job).
+
+    /// Appends records in one transaction (order kept); returns the `seq` of the first.
+    async fn append_audit_records(&self, records: &[AuditRecord]) -> Result<u64, StoreError>;
+
+    /// Records `query` admits, with their `seq`, newest first.
+    async fn list_audit_records(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<Vec<(u64, AuditRecord)>, StoreError>;
+
+    /// Records with `seq >= from` in `seq` order, at most `limit`, as their exact leaf text.
+    async fn read_audit_records(
+        &self,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredAuditRecord>, StoreError>;
+
+    /// How many records were ever appended.
+    async fn audit_record_count(&self) -> Result<u64, StoreError>;
+
+    /// How many records the stored Merkle hashes cover (the sealed size).
+    async fn audit_tree_size(&self) -> Result<u64, StoreError>;
+
+    /// Stored Merkle hashes by their index (Go tlog numbering), in the order asked;
+    /// `NotFound(Setting)` if one is missing.
+    async fn read_audit_hashes(&self, indexes: &[u64]) -> Result<Vec<AuditHash>, StoreError>;
+
+    /// In one transaction, if the sealed size is still `from_size`: stores `hashes` (index,
+    /// hash), sets the sealed size to `to_size` and stores `checkpoint` (whose size must be
+    /// `to_size`); returns whether it did (`false`: another node sealed first, nothing stored).
+    async fn seal_audit(
+        &self,
+        from_size: u64,
+        to_size: u64,
+        hashes: &[(u64, AuditHash)],
+        checkpoint: &AuditCheckpoint,
+    ) -> Result<bool, StoreError>;
+
+    /// The checkpoint of the largest sealed size, if any.
+    async fn latest_audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>, StoreError>;
+
+    /// Checkpoints with `size > after`, by size, at most `limit`.
+    async fn list_audit_checkpoints(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditCheckpoint>, StoreError>;
 
     // ---- server settings ------------------------------------------------------------------
 

@@ -51,7 +51,13 @@ impl Server {
             .stderr(Stdio::inherit());
         match backend {
             Backend::Sqlite(dir) => command.arg("--data-dir").arg(dir),
-            Backend::Postgres(url) => command.args(["--database-url", url]),
+            Backend::Postgres(url) => {
+                command.args(["--database-url", url]);
+                if !extra_args.contains(&"--audit-key-file") {
+                    command.arg("--audit-key-file").arg(audit_key_file(url));
+                }
+                &mut command
+            }
         };
         let mut child = command.spawn().expect("steward binary should start");
         let stdout = child.stdout.take().unwrap();
@@ -195,4 +201,13 @@ pub async fn read_request_body(stream: &mut tokio::net::TcpStream) -> Option<Vec
             return Some(data[end + 4..end + 4 + length].to_vec());
         }
     }
+}
+
+/// The audit signing key of the nodes of one test database, outside the source tree (nodes of
+/// one database share it, as in production).
+pub fn audit_key_file(database_url: &str) -> std::path::PathBuf {
+    let database = database_url.rsplit('/').next().unwrap_or("steward");
+    let directory = std::env::temp_dir().join("steward-e2e-audit-keys");
+    std::fs::create_dir_all(&directory).unwrap();
+    directory.join(format!("{database}.key"))
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use steward_domain::Event;
+use steward_domain::{AccountId, Event};
 use steward_store::Store;
 use tokio::sync::{broadcast, watch, Notify, OnceCell};
 
@@ -33,6 +33,27 @@ pub(crate) struct EventHub {
     closed: AtomicBool,
     /// Flips to `true` on [`EventHub::close`]; streams watch it.
     shutdown: watch::Sender<bool>,
+    /// Open streams per account.
+    streams: Arc<std::sync::Mutex<std::collections::HashMap<AccountId, usize>>>,
+}
+
+/// One open stream's place in its account's count; given back when dropped.
+pub(crate) struct StreamSlot {
+    account: AccountId,
+    streams: Arc<std::sync::Mutex<std::collections::HashMap<AccountId, usize>>>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Ok(mut streams) = self.streams.lock() {
+            if let Some(count) = streams.get_mut(&self.account) {
+                *count -= 1;
+                if *count == 0 {
+                    streams.remove(&self.account);
+                }
+            }
+        }
+    }
 }
 
 impl EventHub {
@@ -46,7 +67,22 @@ impl EventHub {
             started: OnceCell::new(),
             closed: AtomicBool::new(false),
             shutdown: watch::Sender::new(false),
+            streams: Arc::default(),
         }
+    }
+
+    /// A stream slot of `account`, unless it holds [`super::MAX_STREAMS_PER_ACCOUNT`] already.
+    pub(crate) fn take_slot(&self, account: AccountId) -> Option<StreamSlot> {
+        let mut streams = self.streams.lock().ok()?;
+        let count = streams.entry(account).or_default();
+        if *count >= super::MAX_STREAMS_PER_ACCOUNT {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot {
+            account,
+            streams: self.streams.clone(),
+        })
     }
 
     /// Asks the tail to look for new events now (after a commit, or a signal from another

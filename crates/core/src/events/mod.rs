@@ -11,10 +11,10 @@
 
 pub(crate) mod hub;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 use serde_json::{json, Map, Value as Json};
-use steward_domain::{Event, Sticker, Timestamp, TwinId};
+use steward_domain::{Entry, EntryContent, Event, Sticker, Timestamp, TwinId};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::authz::{authorize_operation, twin_visible, visible_entry_names};
@@ -28,8 +28,58 @@ pub const MAX_FILTER_TOPICS: usize = 50;
 pub const MAX_FILTER_TWINS: usize = 100;
 /// How often a stream checks its credential again, at most.
 pub const REAUTH_INTERVAL_MILLIS: i64 = 1_000;
+/// Most open streams per account on one node.
+pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
+/// After this many events not shown, a stream sends its position (`steward.progress`).
+const PROGRESS_EVERY: u64 = 100;
+/// How long a stream waits for an event before it checks its credential again anyway.
+const IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(15);
 /// Events read from the log per round trip while catching up.
 const BACKFILL_BATCH: u32 = 100;
+
+/// One logged entry change.
+struct LoggedChange {
+    before: Option<Entry>,
+    after: Option<Entry>,
+    changed_ts: Json,
+    topics: Vec<String>,
+}
+
+impl LoggedChange {
+    /// Reads a change as [`crate::notifications::publish`] logs it; `None` if it does not
+    /// decode (never shown).
+    fn read(change: &Json) -> Option<Self> {
+        let definition = |key: &str| -> Option<Option<Entry>> {
+            match change.get(key)? {
+                Json::Null => Some(None),
+                entry => serde_json::from_value(entry.clone()).ok().map(Some),
+            }
+        };
+        Some(Self {
+            before: definition("before")?,
+            after: definition("after")?,
+            changed_ts: change.get("changed_ts").cloned().unwrap_or(Json::Null),
+            topics: change
+                .get("topics")
+                .and_then(Json::as_array)
+                .map(|topics| {
+                    topics
+                        .iter()
+                        .filter_map(|topic| topic.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// An entry's value as events show it (null for references and absent entries).
+fn value_of(entry: Option<&Entry>) -> Json {
+    match entry.map(|entry| &entry.content) {
+        Some(EntryContent::Value(value)) => value.clone(),
+        _ => Json::Null,
+    }
+}
 
 /// What a stream is narrowed to; empty lists mean everything the caller may see.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,6 +148,12 @@ pub enum StreamItem {
     },
     /// The credential is no longer valid: the stream ends after this item.
     Unauthorized,
+    /// The stream went through events up to this one without showing any: a client keeps it
+    /// as its resume point (SSE `id`).
+    Progress {
+        /// The last event gone through.
+        last_event_id: u64,
+    },
 }
 
 /// An open stream of one caller.
@@ -116,6 +172,10 @@ pub struct EventStream {
     backfilling: bool,
     pending: VecDeque<StreamItem>,
     finished: bool,
+    /// Events gone through without showing one, since the last item.
+    skipped: u64,
+    /// Releases the account's stream slot when the stream ends.
+    _slot: hub::StreamSlot,
 }
 
 impl Steward {
@@ -131,6 +191,12 @@ impl Steward {
     ) -> Result<EventStream, Error> {
         filter.validate()?;
         let principal = self.authenticate(authorization, dict).await?;
+        let slot = self.events.take_slot(principal.account).ok_or_else(|| {
+            Error::new(
+                ErrorCode::TooManyRequests,
+                format!("an account may hold at most {MAX_STREAMS_PER_ACCOUNT} event streams on one server"),
+            )
+        })?;
         let subscription = self.events.subscribe(&self.store).await?;
         let (cursor, backfilling) = match last_event_id {
             None => (subscription.head, false),
@@ -149,6 +215,8 @@ impl Steward {
             backfilling,
             pending: VecDeque::new(),
             finished: false,
+            skipped: 0,
+            _slot: slot,
         })
     }
 
@@ -180,11 +248,26 @@ impl EventStream {
             }
             if self.backfilling {
                 self.backfill().await;
+                if !self.backfilling {
+                    // Caught up with the log: follow the broadcast from its newest event. What
+                    // it sent while this stream read the log is in the log; a later event with
+                    // a higher id than the next expected one sends the stream back to the log.
+                    self.subscription.events = self.subscription.events.resubscribe();
+                }
                 continue;
             }
             let received = tokio::select! {
                 received = self.subscription.events.recv() => received,
                 _ = self.subscription.shutdown.changed() => return None,
+                () = tokio::time::sleep(IDLE_CHECK) => {
+                    // Quiet streams still notice a revoked credential.
+                    self.recheck_credential().await;
+                    if self.pending.is_empty() && self.skipped > 0 {
+                        self.pending.push_back(StreamItem::Progress { last_event_id: self.cursor });
+                        self.skipped = 0;
+                    }
+                    continue;
+                }
             };
             match received {
                 Ok(event) => {
@@ -221,60 +304,93 @@ impl EventStream {
                 return;
             }
         };
-        let Some(first) = events.first() else {
+        if events.is_empty() {
             self.backfilling = false;
             return;
-        };
-        if first.id > self.cursor + 1 {
-            self.pending.push_back(StreamItem::Gap {
-                from: self.cursor + 1,
-                to: first.id - 1,
-            });
         }
         for event in &events {
+            if event.id > self.cursor + 1 {
+                // Ids are consecutive: what is missing was pruned before this stream read it.
+                self.pending.push_back(StreamItem::Gap {
+                    from: self.cursor + 1,
+                    to: event.id - 1,
+                });
+            }
             self.consider(event).await;
-            if self.finished || matches!(self.pending.back(), Some(StreamItem::Unauthorized)) {
+            if self.finished
+                || matches!(
+                    self.pending.back(),
+                    Some(StreamItem::Unauthorized | StreamItem::Overflow { .. })
+                )
+            {
                 return;
             }
         }
     }
 
-    /// Moves the cursor past `event` and queues it if the caller may see it.
-    async fn consider(&mut self, event: &Event) {
-        self.cursor = event.id;
+    /// Checks the credential again (at most every [`REAUTH_INTERVAL_MILLIS`]); queues the
+    /// final `Unauthorized` when it is no longer valid.
+    async fn recheck_credential(&mut self) {
         let now = self.steward.clock.now();
-        if now.as_millis() - self.checked_at.as_millis() >= REAUTH_INTERVAL_MILLIS {
-            match self
-                .steward
-                .authenticate(Some(&self.authorization), self.dict.as_deref())
-                .await
-            {
-                Ok(principal) => {
-                    self.principal = principal;
-                    self.checked_at = now;
-                }
-                Err(error) if error.code == ErrorCode::Unauthorized => {
-                    self.pending.push_back(StreamItem::Unauthorized);
-                    return;
-                }
-                // The database may be briefly away; keep the last good identity.
-                Err(error) => tracing::warn!(%error, "re-checking a stream's credential failed"),
+        if now.as_millis() - self.checked_at.as_millis() < REAUTH_INTERVAL_MILLIS {
+            return;
+        }
+        match self
+            .steward
+            .authenticate(Some(&self.authorization), self.dict.as_deref())
+            .await
+        {
+            Ok(principal) => {
+                self.principal = principal;
+                self.checked_at = now;
             }
+            Err(error) if error.code == ErrorCode::Unauthorized => {
+                self.pending.push_back(StreamItem::Unauthorized);
+            }
+            // The database may be briefly away; keep the last good identity.
+            Err(error) => tracing::warn!(%error, "re-checking a stream's credential failed"),
+        }
+    }
+
+    /// Queues `event` if the caller may see it and moves the cursor past it. If it cannot be
+    /// judged (the database failed), the stream ends with `Overflow` just before it, so the
+    /// client resumes from there instead of missing it.
+    async fn consider(&mut self, event: &Event) {
+        self.recheck_credential().await;
+        if matches!(self.pending.back(), Some(StreamItem::Unauthorized)) {
+            return;
         }
         match self
             .steward
             .event_view(&self.principal, &self.filter, event)
             .await
         {
-            Ok(Some(data)) => self.pending.push_back(StreamItem::Event {
-                id: event.id,
-                trigger: event.trigger.clone(),
-                data,
-            }),
-            Ok(None) => {}
-            // Not shown: a failure to judge an event never shows it.
-            Err(error) => tracing::debug!(%error, event = event.id, "event not shown"),
+            Ok(Some(data)) => {
+                self.skipped = 0;
+                self.pending.push_back(StreamItem::Event {
+                    id: event.id,
+                    trigger: event.trigger.clone(),
+                    data,
+                });
+            }
+            Ok(None) => {
+                self.skipped += 1;
+                if self.skipped >= PROGRESS_EVERY {
+                    self.skipped = 0;
+                    self.pending.push_back(StreamItem::Progress {
+                        last_event_id: event.id,
+                    });
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, event = event.id, "an event could not be judged; the stream ends before it");
+                self.pending.push_back(StreamItem::Overflow {
+                    last_event_id: self.cursor,
+                });
+                return;
+            }
         }
+        self.cursor = event.id;
     }
 }
 
@@ -308,30 +424,36 @@ impl Steward {
         let Some(Json::Object(changes)) = event.body.get("entries") else {
             return Ok(None);
         };
-        let topics_of = |change: &Json| -> Vec<String> {
-            change
-                .get("topics")
-                .and_then(Json::as_array)
-                .map(|topics| {
-                    topics
-                        .iter()
-                        .filter_map(|topic| topic.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let wanted: Vec<(&String, &Json)> = changes
+        let changes: Vec<(&String, LoggedChange)> = changes
             .iter()
+            .filter_map(|(name, change)| Some((name, LoggedChange::read(change)?)))
+            .collect();
+        // A topic filter on another account's changes admits only topics that account granted
+        // the caller: topic names may be rendered from values the caller cannot read, and an
+        // ungranted filter would let it test guesses of them.
+        let granted = if filter.topics.is_empty() || event.account == principal.account {
+            None
+        } else {
+            Some(
+                self.granted_topics(event.account, principal.account)
+                    .await?,
+            )
+        };
+        let wanted: Vec<(&String, LoggedChange)> = changes
+            .into_iter()
             .filter(|(_, change)| {
-                let topics = topics_of(change);
-                filter.admits_topics(topics.iter().map(String::as_str))
+                filter.admits_topics(change.topics.iter().map(String::as_str).filter(|topic| {
+                    granted
+                        .as_ref()
+                        .is_none_or(|granted| granted.iter().any(|g| g == topic))
+                }))
             })
             .collect();
         if wanted.is_empty() {
             return Ok(None);
         }
-        // 403 (twin hidden) and 404 (twin gone) both mean: nothing to show.
-        let (twin, mut ledger) = match self
+        // 403 (twin hidden now) and 404 (twin gone) both mean: nothing to show.
+        let (twin, ledger) = match self
             .twin_with_ledger(
                 principal,
                 event.twin,
@@ -343,34 +465,51 @@ impl Steward {
             Err(error) if error.code.http_status() < 500 => return Ok(None),
             Err(error) => return Err(error),
         };
-        // A deleted entry is judged by its last definition, unless it was added again since.
-        for (name, change) in &wanted {
-            if let Some(entry) = change.get("entry") {
-                if !ledger.entries.contains_key(*name) {
-                    if let Ok(entry) = serde_json::from_value(entry.clone()) {
-                        ledger.entries.insert((*name).clone(), entry);
+        // Each change is judged by the entries as they were around it (the definitions before
+        // and after it, logged with it) and as they are now: it is shown only if the caller
+        // could read it when it happened and may still read the entry (if it still exists).
+        let now = self.clock.now();
+        let with = |pick: fn(&LoggedChange) -> Option<&Entry>| {
+            let mut judged = ledger.clone();
+            for (name, change) in &wanted {
+                match pick(change) {
+                    Some(entry) => {
+                        judged.entries.insert((*name).clone(), entry.clone());
+                    }
+                    None => {
+                        judged.entries.remove(*name);
                     }
                 }
             }
-        }
-        let visible: BTreeSet<String> = visible_entry_names(
-            principal,
-            &twin,
-            &ledger,
-            &self.rule_cache,
-            self.clock.now(),
-        );
+            visible_entry_names(principal, &twin, &judged, &self.rule_cache, now)
+        };
+        let visible_before = with(|change| change.before.as_ref());
+        let visible_after = with(|change| change.after.as_ref());
+        let visible_now = visible_entry_names(principal, &twin, &ledger, &self.rule_cache, now);
         let mut entries = Map::new();
-        for (name, change) in wanted {
-            if !visible.contains(name) {
+        for (name, change) in &wanted {
+            let deleted = change.after.is_none();
+            let readable_then = if deleted {
+                visible_before.contains(*name)
+            } else {
+                visible_after.contains(*name)
+            };
+            let readable_now = !ledger.entries.contains_key(*name) || visible_now.contains(*name);
+            if !readable_then || !readable_now {
                 continue;
             }
+            // The old value only if the caller could read the entry before the change too.
+            let old_value = if visible_before.contains(*name) {
+                value_of(change.before.as_ref())
+            } else {
+                Json::Null
+            };
             entries.insert(
-                name.clone(),
+                (*name).clone(),
                 json!({
-                    "new_value": change.get("new_value").cloned().unwrap_or(Json::Null),
-                    "old_value": change.get("old_value").cloned().unwrap_or(Json::Null),
-                    "changed_ts": change.get("changed_ts").cloned().unwrap_or(Json::Null),
+                    "new_value": value_of(change.after.as_ref()),
+                    "old_value": old_value,
+                    "changed_ts": change.changed_ts,
                 }),
             );
         }
@@ -385,6 +524,20 @@ impl Steward {
             "ts": event.ts.as_tt_seconds(),
             "entries": entries,
         })))
+    }
+
+    /// The topics `publisher` grants `grantee`.
+    async fn granted_topics(
+        &self,
+        publisher: steward_domain::AccountId,
+        grantee: steward_domain::AccountId,
+    ) -> Result<Vec<String>, Error> {
+        Ok(self
+            .store
+            .get_notification_access(publisher)
+            .await?
+            .remove(&grantee)
+            .unwrap_or_default())
     }
 
     async fn sticker_event_view(
@@ -420,7 +573,10 @@ impl Steward {
             "trigger": event.trigger,
             "twin": event.twin,
             "ts": event.ts.as_tt_seconds(),
-            "sticker": crate::notifications::stickers::sticker_event_json(&sticker),
+            "sticker": crate::notifications::stickers::sticker_event_json(
+                &sticker,
+                principal.account == sticker.account,
+            ),
         })))
     }
 }

@@ -99,6 +99,53 @@ pub(crate) fn empty_ledger(twin: TwinId, account: AccountId, now: Timestamp) -> 
     }
 }
 
+/// Notes in the request's audit record which entries a read returned and which it withheld,
+/// with the rules that decided: the role's, and each returned entry's `visibility`.
+fn note_entry_decisions(
+    principal: &Principal,
+    operation: &str,
+    ledger: &Ledger,
+    visible: &std::collections::BTreeSet<String>,
+    names: Option<&[String]>,
+) {
+    let asked = |name: &String| names.is_none_or(|wanted| wanted.iter().any(|w| w == name));
+    let returned: Vec<&String> = ledger
+        .entries
+        .keys()
+        .filter(|name| visible.contains(*name) && asked(name))
+        .collect();
+    let withheld: Vec<&String> = ledger
+        .entries
+        .keys()
+        .filter(|name| !visible.contains(*name) && asked(name))
+        .collect();
+    let mut basis = crate::audit::role_basis(principal, operation);
+    let mut entry_basis = Vec::new();
+    if ledger.account != principal.account {
+        for name in &returned {
+            if let Some(rule) = ledger
+                .entries
+                .get(*name)
+                .and_then(|entry| entry.visibility.as_deref())
+            {
+                entry_basis.push(format!("{name}: visibility `{rule}`"));
+            }
+        }
+        if !withheld.is_empty() {
+            entry_basis.push("withheld: no visibility rule admits the caller".to_owned());
+        }
+    } else {
+        basis.push_str("; own ledger");
+    }
+    let entry_basis = (!entry_basis.is_empty()).then(|| entry_basis.join("; "));
+    crate::audit::note_entries(
+        returned.into_iter(),
+        withheld.into_iter(),
+        basis,
+        entry_basis,
+    );
+}
+
 impl LedgerSelector {
     fn ledger_of(self, principal: &Principal) -> LedgerOf {
         match self {
@@ -140,10 +187,16 @@ impl Steward {
             }
         };
         let now = self.clock.now();
+        let account = selector.account(principal, &twin);
         if !twin_visible(principal, &twin, &self.rule_cache, now) {
+            crate::audit::note_data(Some(twin.id), twin.owner);
+            crate::audit::note_basis(format!(
+                "{}; the twin_rule hides the twin",
+                crate::audit::role_basis(principal, "get_twin")
+            ));
             return Err(forbidden_twin());
         }
-        let account = selector.account(principal, &twin);
+        crate::audit::note_data(Some(twin.id), account);
         let ledger = ledger.unwrap_or_else(|| empty_ledger(twin.id, account, now));
         Ok((twin, ledger))
     }
@@ -192,6 +245,9 @@ impl Steward {
         let account = ledger.account;
         let now = self.clock.now();
         let visible = visible_entry_names(principal, &twin, &ledger, &self.rule_cache, now);
+        if crate::audit::active() {
+            note_entry_decisions(principal, operation, &ledger, &visible, names);
+        }
         let mut sources = SourceReader::new(self, principal, now);
         sources.know(&twin, &ledger, &visible);
         let entries: BTreeMap<String, Entry> = ledger

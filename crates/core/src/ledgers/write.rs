@@ -274,6 +274,8 @@ impl Steward {
         if let Some(id) = &options.transaction {
             validate_transaction_id(id)?;
         }
+        // The data of a ledger write is the writer's own ledger, whoever owns the twin.
+        crate::audit::note_data(Some(twin), principal.account);
         let twin = self.visible_twin(principal, twin).await?;
         let account = selector.account(principal, &twin);
         if account != principal.account {
@@ -332,11 +334,26 @@ impl Steward {
             let (deliveries, events) = self
                 .publish(principal, &twin, &ledger, &before, now)
                 .await?;
+            crate::audit::note_data(Some(twin.id), account);
+            crate::audit::note_entries(
+                changed.keys(),
+                std::iter::empty(),
+                crate::audit::role_basis(principal, operation) + "; own ledger",
+                None,
+            );
+            let status = if operation == "add_twin_ledger_entry" {
+                201
+            } else {
+                200
+            };
             let effects = LedgerEffects {
                 history,
                 transaction: remembered,
                 deliveries,
                 events,
+                audit: crate::audit::record_in_transaction(status, now)
+                    .into_iter()
+                    .collect(),
             };
             match self
                 .store
@@ -344,6 +361,7 @@ impl Steward {
                 .await
             {
                 Ok(()) => {
+                    crate::audit::mark_written();
                     self.object_cache.forget_ledger(twin.id, account);
                     self.events.wake();
                     // The answer's references resolve as a read would: through the caller's own

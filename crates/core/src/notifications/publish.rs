@@ -227,9 +227,10 @@ struct Change<'a> {
     new_value: Json,
     changed_ts: Timestamp,
     publish: Option<&'a Json>,
-    /// The entry before it was deleted (for deletions only): readers of the event log need its
-    /// visibility once it is gone from the ledger.
-    deleted: Option<&'a Entry>,
+    /// The entry before and after the change (`None`: absent), as the event log keeps them:
+    /// readers of the log are judged by the entry as it was when it changed.
+    before: Option<&'a Entry>,
+    after: Option<&'a Entry>,
 }
 
 fn stored_value(entry: Option<&Entry>) -> Json {
@@ -259,7 +260,8 @@ fn changes<'a>(before: &'a BTreeMap<String, Entry>, after: &'a Ledger) -> Vec<Ch
             new_value: stored_value(new),
             changed_ts: new.map_or(after.updated_ts, |entry| entry.value_changed_ts),
             publish: holder.publish.as_ref(),
-            deleted: new.is_none().then_some(holder),
+            before: old,
+            after: new,
         });
     }
     changes
@@ -525,8 +527,9 @@ impl Steward {
     }
 }
 
-/// The event-log entries of a ledger write: one per trigger, each with its changed entries and
-/// the topics each change was published to.
+/// The event-log entries of a ledger write: one per trigger, each with its changed entries (the
+/// entry before and after the change, values included) and the topics each change was
+/// published to.
 fn ledger_events(
     changes: &[Change<'_>],
     topics: &BTreeMap<String, (&'static str, Vec<usize>)>,
@@ -541,18 +544,17 @@ fn ledger_events(
             .filter(|(_, (_, fired))| fired.contains(&index))
             .map(|(topic, _)| topic.as_str())
             .collect();
-        let mut record = json!({
-            "old_value": change.old_value,
-            "new_value": change.new_value,
+        let definition = |entry: Option<&Entry>| {
+            entry.map_or(Json::Null, |entry| {
+                serde_json::to_value(entry).unwrap_or(Json::Null)
+            })
+        };
+        let record = json!({
+            "before": definition(change.before),
+            "after": definition(change.after),
             "changed_ts": change.changed_ts.as_tt_seconds(),
             "topics": published,
         });
-        if let (Some(entry), Json::Object(fields)) = (change.deleted, &mut record) {
-            fields.insert(
-                "entry".to_owned(),
-                serde_json::to_value(entry).unwrap_or(Json::Null),
-            );
-        }
         by_trigger
             .entry(change.trigger)
             .or_default()

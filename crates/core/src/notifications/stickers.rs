@@ -51,17 +51,21 @@ pub(crate) fn sticker_topics<'a>(sticker: &'a Sticker, trigger: &str) -> Vec<&'a
     topics
 }
 
-/// The `event` of a sticker message: the sticker as its recipients see it, plus its creator
-/// and recipients (spec §6.1 design).
-pub(crate) fn sticker_event_json(sticker: &Sticker) -> Json {
-    json!({
+/// The `event` of a sticker message: the sticker as its recipients see it, plus its creator;
+/// the recipients only for the creating account (`get_sticker` shows them to it alone: who
+/// else a sticker addresses is the creator's business).
+pub(crate) fn sticker_event_json(sticker: &Sticker, creator: bool) -> Json {
+    let mut event = json!({
         "color": sticker.color,
         "note": sticker.note,
         "validity_ts": sticker.validity_ts.as_tt_seconds(),
         "created_ts": sticker.created_ts.as_tt_seconds(),
         "account": sticker.account,
-        "recipients": sticker.recipients,
-    })
+    });
+    if creator {
+        event["recipients"] = json!(sticker.recipients);
+    }
+    event
 }
 
 impl Steward {
@@ -131,7 +135,7 @@ impl Steward {
                     &subscription,
                     &event.trigger,
                     sticker.twin,
-                    sticker_event_json(&sticker),
+                    sticker_event_json(&sticker, reader.account == sticker.account),
                     now,
                 )?);
             }

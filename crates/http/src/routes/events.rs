@@ -88,8 +88,11 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>
 /// "changed_ts"}}}` for entry changes (only entries the caller may read), or
 /// `{"id", "trigger", "twin", "ts", "sticker": {...}}` for stickers addressed to the caller.
 /// Control events: `steward.gap` (events were pruned before the stream could resume from
-/// them), `steward.overflow` (the client read too slowly; the stream ends, resume with the
-/// given id) and `steward.unauthorized` (the credential stopped being valid; the stream ends).
+/// them), `steward.progress` (events up to this id were gone through, none for the caller: a
+/// resume point), `steward.overflow` (the client read too slowly, or an event could not be
+/// judged; the stream ends, resume with the given id) and `steward.unauthorized` (the
+/// credential stopped being valid; the stream ends). At most 16 streams per account per
+/// server (429 beyond).
 #[utoipa::path(get, path = "/events", tag = "events",
     operation_id = "stream_events",
     security(("user_credential" = [])),
@@ -103,6 +106,7 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>
         (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = String),
         (status = 400, description = "Invalid filter or event id", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 429, description = "The account holds the most streams allowed", body = ErrorBody),
     ))]
 pub(crate) async fn stream_events(
     State(state): State<AppState>,
@@ -168,6 +172,10 @@ fn sse_event(item: StreamItem) -> SseEvent {
         StreamItem::Overflow { last_event_id } => SseEvent::default()
             .id(last_event_id.to_string())
             .event("steward.overflow")
+            .data(json!({"last_event_id": last_event_id}).to_string()),
+        StreamItem::Progress { last_event_id } => SseEvent::default()
+            .id(last_event_id.to_string())
+            .event("steward.progress")
             .data(json!({"last_event_id": last_event_id}).to_string()),
         StreamItem::Unauthorized => SseEvent::default()
             .event("steward.unauthorized")

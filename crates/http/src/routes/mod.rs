@@ -1,6 +1,7 @@
 //! One file per resource. Each handler extracts, calls one service method and maps the result.
 
 pub(crate) mod account;
+pub(crate) mod audit;
 pub(crate) mod dto;
 pub(crate) mod events;
 pub(crate) mod fallback;
@@ -100,6 +101,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(stickers::routes())
         .merge(notifications::routes())
         .merge(events::routes())
+        .merge(audit::routes())
 }
 
 #[cfg(test)]

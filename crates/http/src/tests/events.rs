@@ -67,9 +67,14 @@ impl Stream {
         }
     }
 
-    /// The next event that is not a control event of Steward's.
+    /// The next event other than `steward.progress`.
     async fn next_change(&mut self) -> Received {
-        self.next().await.expect("the stream ended")
+        loop {
+            let event = self.next().await.expect("the stream ended");
+            if event.event != "steward.progress" {
+                return event;
+            }
+        }
     }
 }
 
@@ -433,4 +438,160 @@ async fn update_or_add(app: &TestApp, who: &TestAccount, twin: &str, n: u64) {
     }
     // Let the tail broadcast each change as it happens, as under real load.
     tokio::time::sleep(Duration::from_millis(20)).await;
+}
+
+/// What the review of the first version found leaking, kept as regression tests: each reads
+/// the courier's stream up to a marker of its own and asserts on every byte received.
+mod leaks {
+    use super::*;
+
+    async fn patch_entries(app: &TestApp, who: &TestAccount, twin: &str, entries: Value) {
+        let reply = app
+            .call(
+                Method::PATCH,
+                &format!("/twins/{twin}/ledgers/personal"),
+                Some(&who.secret),
+                Some(json!({"entries": entries})),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
+    }
+
+    /// Writes a visible marker on a twin of `courier`'s own.
+    async fn marker(app: &TestApp, courier: &TestAccount) {
+        let own = new_twin(app, courier).await;
+        write(app, courier, &own, json!({"marker": {"value": "END"}})).await;
+    }
+
+    /// Reads until the marker; returns every event before it.
+    async fn until_marker(stream: &mut Stream) -> Vec<Received> {
+        let mut seen = Vec::new();
+        loop {
+            let event = stream.next_change().await;
+            if event.data.to_string().contains("\"END\"") {
+                return seen;
+            }
+            seen.push(event);
+        }
+    }
+
+    api_tests! {
+        async fn a_deleted_private_entry_does_not_leak_through_a_public_one_of_the_same_name(app) {
+            let shop = app.create_account("Shop").await;
+            let courier = app.create_account("Courier").await;
+            partner_role(&app, &courier).await;
+            let order = new_twin(&app, &shop).await;
+            write(&app, &shop, &order, json!({"code": {"value": "PRIVATE-SECRET-1"}})).await;
+            let reply = app
+                .call(Method::DELETE, &format!("/twins/{order}/ledgers/personal?entries=code"), Some(&shop.secret), None)
+                .await;
+            assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
+            write(&app, &shop, &order, json!({"code": {"value": "public", "visibility": "true"}})).await;
+            let mut stream = app.stream("/events", &courier.secret, &[("last-event-id", "0")]).await;
+            marker(&app, &courier).await;
+            let seen = until_marker(&mut stream).await;
+            assert!(!stream.raw.contains("PRIVATE-SECRET"), "{}", stream.raw);
+            assert_eq!(seen.len(), 1, "only the public add: {seen:?}");
+            assert_eq!(seen[0].data["entries"]["code"]["new_value"], "public");
+        }
+
+        async fn an_entry_made_public_shows_no_old_private_value(app) {
+            let shop = app.create_account("Shop").await;
+            let courier = app.create_account("Courier").await;
+            partner_role(&app, &courier).await;
+            let order = new_twin(&app, &shop).await;
+            write(&app, &shop, &order, json!({"price": {"value": "PRIVATE-COST-99"}})).await;
+            let mut stream = app.stream("/events", &courier.secret, &[]).await;
+            patch_entries(&app, &shop, &order, json!({"price": {"value": "120", "visibility": "true"}})).await;
+            marker(&app, &courier).await;
+            let seen = until_marker(&mut stream).await;
+            assert!(!stream.raw.contains("PRIVATE-COST"), "{}", stream.raw);
+            assert_eq!(seen.len(), 1, "{seen:?}");
+            assert_eq!(seen[0].data["entries"]["price"]["new_value"], "120");
+            assert_eq!(seen[0].data["entries"]["price"]["old_value"], Value::Null);
+        }
+
+        async fn values_are_judged_as_they_were_when_written(app) {
+            let shop = app.create_account("Shop").await;
+            let courier = app.create_account("Courier").await;
+            partner_role(&app, &courier).await;
+            let order = new_twin(&app, &shop).await;
+            write(&app, &shop, &order, json!({"amount": {"value": 500, "visibility": "entry_value > 100"}})).await;
+            update(&app, &shop, &order, json!({"amount": {"value": 42}})).await;
+            update(&app, &shop, &order, json!({"amount": {"value": 600}})).await;
+            let mut stream = app.stream("/events", &courier.secret, &[("last-event-id", "0")]).await;
+            marker(&app, &courier).await;
+            let seen = until_marker(&mut stream).await;
+            let values: Vec<(Value, Value)> = seen
+                .iter()
+                .map(|event| (event.data["entries"]["amount"]["new_value"].clone(),
+                              event.data["entries"]["amount"]["old_value"].clone()))
+                .collect();
+            assert_eq!(values, [(json!(500), Value::Null), (json!(600), Value::Null)],
+                       "42 was never readable by the courier: {seen:?}");
+        }
+
+        async fn a_topic_filter_cannot_test_private_values(app) {
+            let shop = app.create_account("Shop").await;
+            let courier = app.create_account("Courier").await;
+            partner_role(&app, &courier).await;
+            let order = new_twin(&app, &shop).await;
+            let mut right = app.stream("/events?topics=pin-4711", &courier.secret, &[]).await;
+            let mut wrong = app.stream("/events?topics=pin-0000", &courier.secret, &[]).await;
+            write(&app, &shop, &order, json!({
+                "pin": {"value": 4711},
+                "status": {"value": "ready", "visibility": "true", "publish": {"pin-{LEDGER.pin}": "true"}},
+            })).await;
+            let own = new_twin(&app, &courier).await;
+            write(&app, &courier, &own, json!({"m": {"value": 1, "publish": {"on_added": ["pin-4711", "pin-0000"]}}})).await;
+            let first_right = right.next_change().await;
+            let first_wrong = wrong.next_change().await;
+            assert_eq!(first_right.data["twin"], own.as_str(), "the ungranted topic admits nothing: {first_right:?}");
+            assert_eq!(first_wrong.data["twin"], own.as_str());
+            // Once the shop grants the topic, the filter works on its changes.
+            let grant = format!("/notifications/webhooks/access/accounts/{}", courier.account);
+            app.call(Method::PATCH, &grant, Some(&shop.secret), Some(json!({"topics": ["pin-4711"]}))).await;
+            update(&app, &shop, &order, json!({"status": {"value": "sent"}})).await;
+            assert_eq!(right.next_change().await.data["twin"], order.as_str());
+        }
+
+        async fn sticker_events_show_recipients_to_the_creator_only(app) {
+            let shop = app.create_account("Shop").await;
+            let courier = app.create_account("Courier").await;
+            let rival = app.create_account("Rival").await;
+            partner_role(&app, &courier).await;
+            let twin = new_twin(&app, &shop).await;
+            let mut courier_stream = app.stream("/events", &courier.secret, &[]).await;
+            let mut shop_stream = app.stream("/events", &shop.secret, &[]).await;
+            let put = app
+                .call(Method::POST, &format!("/twins/{twin}/stickers"), Some(&shop.secret),
+                      Some(json!({"stickers": {"red": {"note": "n", "recipients": [courier.account, rival.account, shop.account]}}})))
+                .await;
+            assert_eq!(put.status.as_u16(), 201, "{}", put.text());
+            let event = courier_stream.next_change().await;
+            assert_eq!(event.event, "sticker.put");
+            assert!(event.data["sticker"].get("recipients").is_none(), "{}", event.data);
+            assert!(!courier_stream.raw.contains(&rival.account), "{}", courier_stream.raw);
+            let own = shop_stream.next_change().await;
+            assert_eq!(own.data["sticker"]["recipients"].as_array().unwrap().len(), 3);
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_account_holds_a_bounded_number_of_streams() {
+    let app = TestApp::new().await;
+    let shop = app.create_account("Shop").await;
+    let mut open = Vec::new();
+    for _ in 0..steward_core::MAX_STREAMS_PER_ACCOUNT {
+        open.push(app.stream("/events", &shop.secret, &[]).await);
+    }
+    app.call(Method::GET, "/events", Some(&shop.secret), None)
+        .await
+        .assert_tt_error(429, 429_000);
+    // Another account is not affected, and a closed stream frees its slot.
+    let other = app.create_account("Other").await;
+    drop(app.stream("/events", &other.secret, &[]).await);
+    drop(open.pop());
+    drop(app.stream("/events", &shop.secret, &[]).await);
 }

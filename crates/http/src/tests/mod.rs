@@ -31,6 +31,7 @@ macro_rules! api_tests {
 }
 
 mod access;
+mod audit;
 mod authz_matrix;
 mod errors;
 mod events;
@@ -112,7 +113,13 @@ impl TestApp {
         store: Arc<dyn steward_store::Store>,
         dir: Option<tempfile::TempDir>,
     ) -> Self {
-        Self::on_store_with(store, dir, Default::default()).await
+        let (signer, _) =
+            steward_core::audit::seal::AuditSigner::generate("steward.test/audit").unwrap();
+        let settings = steward_core::ServiceSettings {
+            audit_signer: Some(signer),
+            ..Default::default()
+        };
+        Self::on_store_with(store, dir, settings).await
     }
 
     /// A router over `store` with non-default service settings.

@@ -430,7 +430,7 @@ async fn subscription(store: &dyn Store) -> Subscription {
         .await
         .expect("create subscription");
     store
-        .finish_delivery(confirmation.message)
+        .finish_delivery(confirmation.message, None)
         .await
         .expect("finish confirmation");
     subscription
@@ -462,7 +462,7 @@ async fn claim_and_finish(store: &dyn Store) -> Vec<Delivery> {
         }
         for claim in claimed {
             store
-                .finish_delivery(claim.delivery.message)
+                .finish_delivery(claim.delivery.message, None)
                 .await
                 .expect("finish");
             messages.push(claim.delivery);

@@ -2,6 +2,7 @@
 //! Every case is listed in [`crate::conformance_tests!`] so each backend runs all of them.
 
 mod accounts;
+mod audit;
 mod events;
 mod exact_json;
 mod history;
@@ -23,6 +24,7 @@ use steward_domain::AccountBootstrap;
 use steward_store::{Entity, Store, StoreError};
 
 pub use accounts::*;
+pub use audit::*;
 pub use events::*;
 pub use exact_json::*;
 pub use history::*;

@@ -91,7 +91,7 @@ async fn subscribe(store: &dyn Store, subscription: &Subscription) {
         .await
         .expect("creating a subscription should succeed");
     store
-        .finish_delivery(confirmation.message)
+        .finish_delivery(confirmation.message, None)
         .await
         .expect("finishing the confirmation should succeed");
 }
@@ -125,7 +125,7 @@ async fn claim(store: &dyn Store, now: Timestamp, limit: u32) -> Vec<ClaimedDeli
 
 async fn finish(store: &dyn Store, delivery: &Delivery) {
     store
-        .finish_delivery(delivery.message)
+        .finish_delivery(delivery.message, None)
         .await
         .expect("finishing a queued message should succeed");
 }
@@ -357,7 +357,10 @@ pub async fn deleting_a_subscription_returns_it_and_drops_its_pending_deliveries
         Entity::Subscription,
     );
     for gone in [&doomed_first, &doomed_second] {
-        assert_not_found(store.finish_delivery(gone.message).await, Entity::Delivery);
+        assert_not_found(
+            store.finish_delivery(gone.message, None).await,
+            Entity::Delivery,
+        );
     }
     let far_later = lease_from(NOW).plus_millis(1);
     assert_eq!(
@@ -648,7 +651,7 @@ pub async fn outbox_hands_out_a_subscriptions_messages_one_at_a_time_in_order(
     );
     finish(store.as_ref(), &first_tied_a).await;
     assert_not_found(
-        store.finish_delivery(first_tied_a.message).await,
+        store.finish_delivery(first_tied_a.message, None).await,
         Entity::Delivery,
     );
     assert_eq!(
@@ -723,7 +726,7 @@ pub async fn retry_records_the_attempt_and_releases_the_lease(store: Arc<dyn Sto
     // Due again before the lease would have run out: the retry released it.
     let retry_at = NOW.plus_millis(1_000);
     store
-        .retry_delivery(head.message, 3, retry_at)
+        .retry_delivery(head.message, None, 3, retry_at)
         .await
         .expect("retry should succeed");
     assert_eq!(
@@ -747,13 +750,15 @@ pub async fn missing_messages_are_not_found_when_finished_retried_or_dead_letter
 ) {
     let (_, _, subscription) = publisher_and_subscription(store.as_ref(), "orders").await;
     let missing = delivery(&subscription, 100).message;
-    assert_not_found(store.finish_delivery(missing).await, Entity::Delivery);
+    assert_not_found(store.finish_delivery(missing, None).await, Entity::Delivery);
     assert_not_found(
-        store.retry_delivery(missing, 1, NOW).await,
+        store.retry_delivery(missing, None, 1, NOW).await,
         Entity::Delivery,
     );
     assert_not_found(
-        store.dead_letter_delivery(missing, "gave up", NOW).await,
+        store
+            .dead_letter_delivery(missing, None, "gave up", NOW)
+            .await,
         Entity::Delivery,
     );
 }
@@ -777,18 +782,18 @@ pub async fn dead_lettered_messages_leave_the_outbox_for_the_subscribers_dead_le
     let dead_at = [at(3_000), at(4_000), at(4_000)];
     for ((message, reason), dead_ts) in messages.iter().zip(reasons).zip(dead_at) {
         store
-            .dead_letter_delivery(message.message, reason, dead_ts)
+            .dead_letter_delivery(message.message, None, reason, dead_ts)
             .await
             .expect("dead letter should succeed");
     }
     assert_not_found(
         store
-            .dead_letter_delivery(messages[0].message, "again", at(5_000))
+            .dead_letter_delivery(messages[0].message, None, "again", at(5_000))
             .await,
         Entity::Delivery,
     );
     assert_not_found(
-        store.finish_delivery(messages[1].message).await,
+        store.finish_delivery(messages[1].message, None).await,
         Entity::Delivery,
     );
     assert_eq!(
@@ -969,11 +974,11 @@ pub async fn pruning_removes_expired_subscriptions_and_old_dead_letters(store: A
     let recent = delivery(&live, 30);
     enqueue(store.as_ref(), &[old.clone(), recent.clone()]).await;
     store
-        .dead_letter_delivery(old.message, "gone", at(1_000))
+        .dead_letter_delivery(old.message, None, "gone", at(1_000))
         .await
         .expect("dead letter");
     store
-        .dead_letter_delivery(recent.message, "gone later", at(5_000))
+        .dead_letter_delivery(recent.message, None, "gone later", at(5_000))
         .await
         .expect("dead letter");
 
@@ -994,7 +999,7 @@ pub async fn pruning_removes_expired_subscriptions_and_old_dead_letters(store: A
         "the live one stays"
     );
     assert_not_found(
-        store.finish_delivery(queued.message).await,
+        store.finish_delivery(queued.message, None).await,
         Entity::Delivery,
     );
     let letters = store
@@ -1015,4 +1020,52 @@ pub async fn pruning_removes_expired_subscriptions_and_old_dead_letters(store: A
             .expect("prune again"),
         (0, 0)
     );
+}
+
+/// Outcomes are fenced by the claim's lease: a dispatcher whose lease ran out, and whose
+/// message another dispatcher has claimed since, records nothing over the newer claim.
+pub async fn an_expired_claim_cannot_record_over_a_newer_one(store: Arc<dyn Store>) {
+    let (_, subscriber, subscription) = publisher_and_subscription(store.as_ref(), "orders").await;
+    let message = delivery(&subscription, 10);
+    enqueue(store.as_ref(), std::slice::from_ref(&message)).await;
+    let first = claim(store.as_ref(), NOW, 10).await;
+    assert_eq!(first.len(), 1);
+    let later = lease_from(NOW).plus_millis(1);
+    let second = claim(store.as_ref(), later, 10).await;
+    assert_eq!(
+        second.len(),
+        1,
+        "the first lease ran out, so it is claimed again"
+    );
+    let stale = Some(first[0].lease_until);
+    assert_not_found(
+        store.finish_delivery(message.message, stale).await,
+        Entity::Delivery,
+    );
+    assert_not_found(
+        store.retry_delivery(message.message, stale, 1, later).await,
+        Entity::Delivery,
+    );
+    assert_not_found(
+        store
+            .dead_letter_delivery(message.message, stale, "late", later)
+            .await,
+        Entity::Delivery,
+    );
+    assert!(
+        claim(store.as_ref(), later, 10).await.is_empty(),
+        "still held by the second claim"
+    );
+    assert!(store
+        .list_dead_letters(subscriber.account.id, 10)
+        .await
+        .expect("dead letters")
+        .is_empty());
+    store
+        .finish_delivery(message.message, Some(second[0].lease_until))
+        .await
+        .expect("the current claim records its outcome");
+    assert!(claim(store.as_ref(), lease_from(later).plus_millis(1), 10)
+        .await
+        .is_empty());
 }

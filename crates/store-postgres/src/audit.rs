@@ -1,0 +1,419 @@
+//! The audit log (migration 0013): records with consecutive `seq`s, the Merkle hashes a sealer
+//! stored for them, and signed checkpoints.
+//!
+//! Seqs come from the one-row `audit_counter`, like event ids: an appending transaction, as its
+//! last statement before COMMIT, adds its number of records to the counter and inserts them
+//! numbered from the old value. The counter's row lock is held from there to COMMIT, so seqs are
+//! consecutive and commit in order. A record is stored as its exact leaf text; the other columns
+//! are copies for filtering listings and are never read back.
+
+use std::collections::HashMap;
+
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use steward_domain::{AuditCheckpoint, AuditRecord, StoredAuditRecord, Timestamp};
+use steward_store::columns::{corrupt, decode_json};
+use steward_store::{AuditHash, AuditQuery, Entity, StoreError};
+use uuid::Uuid;
+
+use crate::error::database_error;
+use crate::notifications::ensure_no_nul;
+use crate::PostgresStore as Store;
+
+/// An audit record's columns, ready to bind.
+struct AuditColumns {
+    ts: i64,
+    actor: Option<Uuid>,
+    owner: Option<Uuid>,
+    twin: Option<Uuid>,
+    operation: String,
+    outcome: String,
+    text: String,
+}
+
+impl AuditColumns {
+    fn of(record: &AuditRecord) -> Result<Self, StoreError> {
+        let text = record.leaf_text();
+        // JSON escapes control characters, so only the filter copies can hold a NUL.
+        ensure_no_nul(
+            "audit record",
+            [
+                record.operation.as_str(),
+                record.outcome.as_str(),
+                text.as_str(),
+            ],
+        )?;
+        Ok(Self {
+            ts: record.ts.as_millis(),
+            actor: record.actor_account.map(|account| account.as_uuid()),
+            owner: record.owner.map(|account| account.as_uuid()),
+            twin: record.twin.map(|twin| twin.as_uuid()),
+            operation: record.operation.clone(),
+            outcome: record.outcome.clone(),
+            text,
+        })
+    }
+}
+
+/// A log position or size as the BIGINT columns hold it; past `i64::MAX` cannot be stored.
+fn stored_size(what: &str, size: u64) -> Result<i64, StoreError> {
+    i64::try_from(size)
+        .map_err(|_| StoreError::Backend(format!("audit {what} {size} is out of range")))
+}
+
+/// A stored BIGINT that must not be negative.
+fn read_size(what: &str, value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| corrupt(what, value))
+}
+
+/// Appends `records` to the audit log inside the caller's transaction, numbering them from the
+/// counter; returns the first record's seq, or `None` (and runs no statement) when there are no
+/// records. Call it as the last statement before COMMIT: it locks the counter row until the
+/// transaction ends.
+pub(crate) async fn append_audit(
+    connection: &mut PgConnection,
+    records: &[AuditRecord],
+) -> Result<Option<u64>, StoreError> {
+    if records.is_empty() {
+        return Ok(None);
+    }
+    let count = i64::try_from(records.len())
+        .map_err(|_| StoreError::Backend("too many audit records in one transaction".to_owned()))?;
+    let mut timestamps = Vec::with_capacity(records.len());
+    let mut actors = Vec::with_capacity(records.len());
+    let mut owners = Vec::with_capacity(records.len());
+    let mut twins = Vec::with_capacity(records.len());
+    let mut operations = Vec::with_capacity(records.len());
+    let mut outcomes = Vec::with_capacity(records.len());
+    let mut texts = Vec::with_capacity(records.len());
+    for record in records {
+        let columns = AuditColumns::of(record)?;
+        timestamps.push(columns.ts);
+        actors.push(columns.actor);
+        owners.push(columns.owner);
+        twins.push(columns.twin);
+        operations.push(columns.operation);
+        outcomes.push(columns.outcome);
+        texts.push(columns.text);
+    }
+    // One statement takes the seqs and stores the records, so the counter's row lock is taken
+    // as late as possible. The n-th record of the arrays (from 1) gets next_seq - count + n - 1;
+    // the INSERT runs to completion although the outer SELECT does not read it.
+    let first: i64 = sqlx::query_scalar(
+        "WITH counter AS ( \
+             UPDATE audit_counter SET next_seq = next_seq + $1 RETURNING next_seq), \
+         inserted AS ( \
+             INSERT INTO audit_records \
+                 (seq, ts, actor_account_id, owner_account_id, twin_id, operation, outcome, text) \
+             SELECT counter.next_seq - $1 + r.n - 1, r.ts, r.actor, r.owner, r.twin, \
+                    r.operation, r.outcome, r.text \
+             FROM counter, UNNEST($2::BIGINT[], $3::UUID[], $4::UUID[], $5::UUID[], \
+                                  $6::TEXT[], $7::TEXT[], $8::TEXT[]) \
+                 WITH ORDINALITY AS r (ts, actor, owner, twin, operation, outcome, text, n)) \
+         SELECT next_seq - $1 FROM counter",
+    )
+    .bind(count)
+    .bind(timestamps)
+    .bind(actors)
+    .bind(owners)
+    .bind(twins)
+    .bind(operations)
+    .bind(outcomes)
+    .bind(texts)
+    .fetch_one(connection)
+    .await
+    .map_err(database_error)?;
+    read_size("audit seq", first).map(Some)
+}
+
+/// Adds `query`'s optional filters (each ANDed) to a branch of the listing.
+fn push_filters(builder: &mut QueryBuilder<'_, Postgres>, query: &AuditQuery, before: Option<i64>) {
+    if let Some(twin) = query.twin {
+        builder.push(" AND twin_id = ").push_bind(twin.as_uuid());
+    }
+    if let Some(actor) = query.actor {
+        builder
+            .push(" AND actor_account_id = ")
+            .push_bind(actor.as_uuid());
+    }
+    if let Some(operation) = &query.operation {
+        builder
+            .push(" AND operation = ")
+            .push_bind(operation.clone());
+    }
+    if let Some(outcome) = &query.outcome {
+        builder.push(" AND outcome = ").push_bind(outcome.clone());
+    }
+    if let Some(ge) = query.ge {
+        builder.push(" AND ts >= ").push_bind(ge.as_millis());
+    }
+    if let Some(le) = query.le {
+        builder.push(" AND ts <= ").push_bind(le.as_millis());
+    }
+    if let Some(before) = before {
+        builder.push(" AND seq < ").push_bind(before);
+    }
+}
+
+/// A checkpoint row as PostgreSQL returns it.
+#[derive(Debug, sqlx::FromRow)]
+struct CheckpointRow {
+    size: i64,
+    ts: i64,
+    note: String,
+}
+
+impl TryFrom<CheckpointRow> for AuditCheckpoint {
+    type Error = StoreError;
+
+    fn try_from(row: CheckpointRow) -> Result<Self, StoreError> {
+        Ok(AuditCheckpoint {
+            size: read_size("audit checkpoint size", row.size)?,
+            ts: Timestamp::from_millis(row.ts),
+            note: row.note,
+        })
+    }
+}
+
+impl Store {
+    pub(crate) async fn append_audit_rows(
+        &self,
+        records: &[AuditRecord],
+    ) -> Result<u64, StoreError> {
+        if records.is_empty() {
+            return self.audit_row_count().await;
+        }
+        let mut transaction = self.pool.begin().await.map_err(database_error)?;
+        let first = append_audit(&mut transaction, records).await?;
+        transaction.commit().await.map_err(database_error)?;
+        first.ok_or_else(|| StoreError::Backend("audit records were not appended".to_owned()))
+    }
+
+    pub(crate) async fn list_audit_rows(
+        &self,
+        query: &AuditQuery,
+    ) -> Result<Vec<(u64, AuditRecord)>, StoreError> {
+        let stored_never_holds_nul = [query.operation.as_deref(), query.outcome.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|text| text.contains('\0'));
+        if query.limit == 0 || query.before == Some(0) || stored_never_holds_nul {
+            return Ok(Vec::new());
+        }
+        // Every stored seq is below i64::MAX, so a larger cursor restricts nothing.
+        let before = query.before.and_then(|before| i64::try_from(before).ok());
+        let viewer = query.viewer.as_uuid();
+        let limit = i64::from(query.limit);
+        // Visible rows are those the viewer owns plus those it acted on (and does not own, so
+        // none comes twice): one branch per index, each read newest first and cut at the
+        // limit, merged. A plain OR would make PostgreSQL scan by seq or sort.
+        let mut builder = QueryBuilder::<Postgres>::new(
+            "SELECT seq, text FROM ( \
+                 (SELECT seq, text FROM audit_records WHERE owner_account_id = ",
+        );
+        builder.push_bind(viewer);
+        push_filters(&mut builder, query, before);
+        builder.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
+        builder.push(
+            ") UNION ALL \
+             (SELECT seq, text FROM audit_records WHERE actor_account_id = ",
+        );
+        builder.push_bind(viewer);
+        builder
+            .push(" AND owner_account_id IS DISTINCT FROM ")
+            .push_bind(viewer);
+        push_filters(&mut builder, query, before);
+        builder.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
+        builder.push(")) AS visible ORDER BY seq DESC LIMIT ");
+        builder.push_bind(limit);
+        let rows: Vec<(i64, String)> = builder
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database_error)?;
+        rows.into_iter()
+            .map(|(seq, text)| {
+                Ok((
+                    read_size("audit seq", seq)?,
+                    decode_json(&text, "audit record")?,
+                ))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn read_audit_rows(
+        &self,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredAuditRecord>, StoreError> {
+        // No stored seq is past i64::MAX.
+        let Ok(from) = i64::try_from(from) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT seq, text FROM audit_records WHERE seq >= $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(from)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error)?;
+        rows.into_iter()
+            .map(|(seq, text)| {
+                Ok(StoredAuditRecord {
+                    seq: read_size("audit seq", seq)?,
+                    text,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn audit_row_count(&self) -> Result<u64, StoreError> {
+        let next: i64 = sqlx::query_scalar("SELECT next_seq FROM audit_counter")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database_error)?;
+        read_size("audit counter", next)
+    }
+
+    pub(crate) async fn audit_tree_row_size(&self) -> Result<u64, StoreError> {
+        let size: i64 = sqlx::query_scalar("SELECT size FROM audit_tree")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database_error)?;
+        read_size("audit tree size", size)
+    }
+
+    pub(crate) async fn read_audit_hash_rows(
+        &self,
+        indexes: &[u64],
+    ) -> Result<Vec<AuditHash>, StoreError> {
+        if indexes.is_empty() {
+            return Ok(Vec::new());
+        }
+        // An index past i64::MAX is never stored: it is missing.
+        let wanted = indexes
+            .iter()
+            .map(|&index| i64::try_from(index).map_err(|_| StoreError::NotFound(Entity::Setting)))
+            .collect::<Result<Vec<i64>, StoreError>>()?;
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT idx, hash FROM audit_hashes WHERE idx = ANY($1)")
+                .bind(&wanted)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database_error)?;
+        let stored: HashMap<i64, Vec<u8>> = rows.into_iter().collect();
+        wanted
+            .iter()
+            .map(|index| {
+                let hash = stored
+                    .get(index)
+                    .ok_or(StoreError::NotFound(Entity::Setting))?;
+                AuditHash::try_from(hash.as_slice())
+                    .map_err(|_| corrupt("audit hash", format!("{} bytes", hash.len())))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn seal_audit_rows(
+        &self,
+        from_size: u64,
+        to_size: u64,
+        hashes: &[(u64, AuditHash)],
+        checkpoint: &AuditCheckpoint,
+    ) -> Result<bool, StoreError> {
+        if checkpoint.size != to_size {
+            return Err(StoreError::Backend(format!(
+                "audit checkpoint of size {} cannot seal size {to_size}",
+                checkpoint.size
+            )));
+        }
+        if to_size <= from_size {
+            return Err(StoreError::Backend(format!(
+                "an audit seal must grow the log, not go from {from_size} to {to_size}"
+            )));
+        }
+        ensure_no_nul("audit checkpoint", [checkpoint.note.as_str()])?;
+        let from = stored_size("size", from_size)?;
+        let to = stored_size("size", to_size)?;
+        let mut indexes = Vec::with_capacity(hashes.len());
+        let mut values = Vec::with_capacity(hashes.len());
+        for (index, hash) in hashes {
+            indexes.push(stored_size("hash index", *index)?);
+            values.push(hash.to_vec());
+        }
+        let mut transaction = self.pool.begin().await.map_err(database_error)?;
+        // Compare-and-set first: racing sealers queue on the row lock, and once the first
+        // commits the others re-check `size = $2` against its new row and change nothing.
+        let moved = sqlx::query("UPDATE audit_tree SET size = $1 WHERE size = $2")
+            .bind(to)
+            .bind(from)
+            .execute(&mut *transaction)
+            .await
+            .map_err(database_error)?;
+        if moved.rows_affected() == 0 {
+            // Dropping the transaction stores nothing.
+            return Ok(false);
+        }
+        let appended: i64 = sqlx::query_scalar("SELECT next_seq FROM audit_counter")
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(database_error)?;
+        if to > appended {
+            return Err(StoreError::Backend(format!(
+                "cannot seal {to_size} audit records: only {appended} were appended"
+            )));
+        }
+        if !indexes.is_empty() {
+            // An index stored already is a unique violation: the seal fails and rolls back.
+            sqlx::query(
+                "INSERT INTO audit_hashes (idx, hash) \
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
+            )
+            .bind(indexes)
+            .bind(values)
+            .execute(&mut *transaction)
+            .await
+            .map_err(database_error)?;
+        }
+        sqlx::query("INSERT INTO audit_checkpoints (size, ts, note) VALUES ($1, $2, $3)")
+            .bind(to)
+            .bind(checkpoint.ts.as_millis())
+            .bind(&checkpoint.note)
+            .execute(&mut *transaction)
+            .await
+            .map_err(database_error)?;
+        transaction.commit().await.map_err(database_error)?;
+        Ok(true)
+    }
+
+    pub(crate) async fn latest_audit_checkpoint_row(
+        &self,
+    ) -> Result<Option<AuditCheckpoint>, StoreError> {
+        let row: Option<CheckpointRow> = sqlx::query_as(
+            "SELECT size, ts, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database_error)?;
+        row.map(AuditCheckpoint::try_from).transpose()
+    }
+
+    pub(crate) async fn list_audit_checkpoint_rows(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditCheckpoint>, StoreError> {
+        let Ok(after) = i64::try_from(after) else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<CheckpointRow> = sqlx::query_as(
+            "SELECT size, ts, note FROM audit_checkpoints WHERE size > $1 ORDER BY size LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database_error)?;
+        rows.into_iter().map(AuditCheckpoint::try_from).collect()
+    }
+}

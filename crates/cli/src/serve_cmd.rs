@@ -87,6 +87,9 @@ pub struct ServeArgs {
     /// [default: <data-dir>/audit-signing.key].
     #[arg(long, env = "STEWARD_AUDIT_KEY_FILE", value_name = "PATH")]
     audit_key_file: Option<PathBuf>,
+    /// Extra CA certificates (PEM) trusted for `https` webhook callbacks, e.g. a private CA.
+    #[arg(long, env = "STEWARD_WEBHOOK_CA_FILE", value_name = "PATH")]
+    webhook_ca_file: Option<PathBuf>,
     /// Log filter, e.g. `info` or `steward_http=debug,info` [default: info].
     #[arg(long, env = "STEWARD_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -121,6 +124,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         audit_flush_milliseconds: args.audit_flush_milliseconds,
         audit_seal_interval_milliseconds: args.audit_seal_interval_milliseconds,
         audit_key_file: args.audit_key_file,
+        webhook_ca_file: args.webhook_ca_file,
         log: args.log,
         log_format: args.log_format,
     };

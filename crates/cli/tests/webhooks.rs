@@ -125,3 +125,86 @@ async fn postgres_delivers_a_message_queued_before_a_crash() {
     ))
     .await;
 }
+
+/// Starts the HTTPS receiver; returns it, its port and the bodies it received so far.
+fn https_receiver() -> (std::process::Child, u16, Arc<Mutex<Vec<String>>>) {
+    use std::io::BufRead as _;
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
+    let mut child = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/python/https_receiver.py"
+        ))
+        .arg(format!("{fixtures}/localhost.pem"))
+        .arg(format!("{fixtures}/localhost.key"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 should start");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let port: u16 = lines.next().unwrap().unwrap().trim().parse().unwrap();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let sink = received.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, port, received)
+}
+
+async fn wait_for(received: &Arc<Mutex<Vec<String>>>, patience: Duration) -> Vec<String> {
+    let deadline = Instant::now() + patience;
+    while received.lock().unwrap().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    received.lock().unwrap().clone()
+}
+
+/// An `https` callback is delivered over TLS when its certificate chains to a trusted root
+/// (here the test CA given with `--webhook-ca-file`), and not otherwise.
+#[tokio::test(flavor = "multi_thread")]
+async fn https_callbacks_are_delivered_over_verified_tls() {
+    let (mut receiver, port, received) = https_receiver();
+    let callback = format!("https://127.0.0.1:{port}/hook");
+    let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
+
+    // Without the test CA the receiver's certificate does not verify: nothing is delivered.
+    let dir = tempfile::tempdir().unwrap();
+    let untrusting = Server::start(
+        &Backend::Sqlite(dir.path().join("data")),
+        &["--webhook-allow-loopback"],
+    );
+    let account = post(
+        &untrusting,
+        "/operator/accounts",
+        OPERATOR_TOKEN,
+        json!({"name": "Shop"}),
+    )
+    .await;
+    let secret = account["secret"].as_str().unwrap().to_owned();
+    post(
+        &untrusting,
+        "/notifications/webhooks",
+        &secret,
+        json!({"callback_url": callback, "topic": "orders"}),
+    )
+    .await;
+    assert!(
+        wait_for(&received, Duration::from_secs(3)).await.is_empty(),
+        "an unverified certificate must not receive messages"
+    );
+    let _ = untrusting.terminate();
+
+    // Trusting the test CA, the queued confirmation goes out over TLS.
+    let trusting = Server::start(
+        &Backend::Sqlite(dir.path().join("data")),
+        &["--webhook-allow-loopback", "--webhook-ca-file", ca],
+    );
+    let bodies = wait_for(&received, Duration::from_secs(30)).await;
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let confirmation: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(confirmation["type"], "SubscriptionConfirmation");
+    let _ = trusting.terminate();
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+}

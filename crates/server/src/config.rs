@@ -82,6 +82,10 @@ audit_seal_interval_milliseconds = 2000
 # (STEWARD_AUDIT_KEY_FILE, --audit-key-file).
 # audit_key_file = "/etc/steward/audit-signing.key"
 
+# Extra CA certificates (a PEM file) trusted for https webhook callbacks, besides the public
+# web roots, e.g. a company's private CA (STEWARD_WEBHOOK_CA_FILE, --webhook-ca-file).
+# webhook_ca_file = "/etc/steward/partner-ca.pem"
+
 # Log filter in tracing's EnvFilter syntax, e.g. "info" or "steward_http=debug,info"
 # (STEWARD_LOG, --log).
 log = "info"
@@ -150,6 +154,8 @@ pub struct Config {
     pub audit_seal_interval_milliseconds: u64,
     /// The Ed25519 key that signs audit checkpoints; `None` = `audit-signing.key` in `data_dir`.
     pub audit_key_file: Option<PathBuf>,
+    /// Extra trusted CA certificates (PEM) for `https` webhook callbacks.
+    pub webhook_ca_file: Option<PathBuf>,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -175,6 +181,7 @@ impl Default for Config {
             audit_flush_milliseconds: 200,
             audit_seal_interval_milliseconds: 2_000,
             audit_key_file: None,
+            webhook_ca_file: None,
             log: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -201,6 +208,7 @@ struct ConfigFile {
     audit_flush_milliseconds: Option<u64>,
     audit_seal_interval_milliseconds: Option<u64>,
     audit_key_file: Option<PathBuf>,
+    webhook_ca_file: Option<PathBuf>,
     log: Option<String>,
     log_format: Option<LogFormat>,
 }
@@ -240,6 +248,8 @@ pub struct ConfigOverrides {
     pub audit_seal_interval_milliseconds: Option<u64>,
     /// Audit signing key file.
     pub audit_key_file: Option<PathBuf>,
+    /// Extra CA certificates for webhook callbacks.
+    pub webhook_ca_file: Option<PathBuf>,
     /// Log filter.
     pub log: Option<String>,
     /// Log format.
@@ -355,6 +365,10 @@ impl Config {
                 .audit_key_file
                 .clone()
                 .or(file_layer.audit_key_file),
+            webhook_ca_file: overrides
+                .webhook_ca_file
+                .clone()
+                .or(file_layer.webhook_ca_file),
             log: overrides
                 .log
                 .clone()

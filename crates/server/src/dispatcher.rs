@@ -75,13 +75,19 @@ impl Dispatcher {
         policy: CallbackPolicy,
         retry: RetryPolicy,
         lease: Duration,
+        extra_roots: &[reqwest::Certificate],
     ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for root in extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        let client = builder
             .timeout(Duration::from_millis(DELIVERY_TIMEOUT_MILLIS))
             .redirect(reqwest::redirect::Policy::none())
             // No proxy from the environment: a proxy would resolve callback names itself and
             // bypass the address checks of the resolver below.
             .no_proxy()
+            // https callbacks use rustls with the public web roots (plus `webhook_ca_file`).
             .dns_resolver(Arc::new(CheckedResolver { policy }))
             .user_agent(concat!("steward/", env!("CARGO_PKG_VERSION")))
             .build()?;

@@ -111,10 +111,12 @@ pub async fn serve(
         // Printed, never logged: logs are shipped elsewhere, this line goes to the operator.
         println!("operator token (shown once, store it now): {token}");
     }
+    let (stop_auditing, audit_stop) = tokio::sync::watch::channel(false);
     let auditing = tokio::spawn(run_audit(
         steward.clone(),
         Duration::from_millis(config.audit_flush_milliseconds),
         Duration::from_millis(config.audit_seal_interval_milliseconds),
+        audit_stop,
     ));
     let housekeeping = tokio::spawn(run_housekeeping(
         steward.clone(),
@@ -125,6 +127,7 @@ pub async fn serve(
         config.callback_policy(),
         steward_core::notifications::delivery::RetryPolicy::default(),
         Duration::from_secs(config.webhook_lease_seconds),
+        &webhook_roots(config.webhook_ca_file.as_deref())?,
     )?;
     let dispatching = tokio::spawn(crate::dispatcher::run_dispatcher(
         dispatcher,
@@ -170,7 +173,10 @@ pub async fn serve(
     };
     housekeeping.abort();
     dispatching.abort();
-    auditing.abort();
+    // Stopped, not aborted: an aborted flush could lose the batch it was writing, or commit
+    // it after the last seal below.
+    let _ = stop_auditing.send(true);
+    let _ = auditing.await;
     // What the requests of this run left queued is written before the store closes.
     if let Err(error) = steward.flush_audit().await {
         tracing::warn!(%error, "writing the last audit records failed");
@@ -239,15 +245,35 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Writes queued audit records every `flush` and seals the log every `seal`, until aborted;
-/// failures are logged and retried.
-async fn run_audit(steward: Steward, flush: Duration, seal: Duration) {
+/// The extra CA certificates trusted for webhook callbacks (`webhook_ca_file`).
+fn webhook_roots(file: Option<&Path>) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let Some(file) = file else {
+        return Ok(Vec::new());
+    };
+    let pem = std::fs::read(file).with_context(|| format!("cannot read `{}`", file.display()))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .with_context(|| format!("`{}` holds no valid PEM certificates", file.display()))?;
+    if roots.is_empty() {
+        anyhow::bail!("`{}` holds no certificates", file.display());
+    }
+    Ok(roots)
+}
+
+/// Writes queued audit records every `flush` and seals the log every `seal`, until `stop`
+/// turns true (between two steps, never inside one); failures are logged and retried.
+async fn run_audit(
+    steward: Steward,
+    flush: Duration,
+    seal: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut flushing = tokio::time::interval(flush);
     flushing.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sealing = tokio::time::interval(seal);
     sealing.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = stop.changed() => return,
             _ = flushing.tick() => {
                 if let Err(error) = steward.flush_audit().await {
                     tracing::warn!(%error, "writing audit records failed; retrying");

@@ -33,14 +33,22 @@ impl Steward {
             Err(_) => 0,
         };
         if queued >= MAX_QUEUED {
-            if let Err(error) = self.flush_audit().await {
-                tracing::warn!(%error, "flushing audit records failed");
+            // In its own task: if this request is dropped (the client went away), the flush
+            // still finishes instead of losing the batch it took.
+            let steward = self.clone();
+            let flushed = tokio::spawn(async move { steward.flush_audit().await }).await;
+            match flushed {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "flushing audit records failed"),
+                Err(error) => tracing::warn!(%error, "the audit flush task failed"),
             }
         }
     }
 
     /// Appends every queued record to the audit log; returns how many. On failure the records
-    /// stay queued (in order) for the next flush.
+    /// stay queued (in order) for the next flush. Not cancellation safe: a flush dropped while
+    /// writing loses its batch, so callers run it to completion (the server's audit task is
+    /// stopped between flushes, never aborted; requests flush in a task of their own).
     pub async fn flush_audit(&self) -> Result<u64, Error> {
         let _one_at_a_time = self.audit.flushing.lock().await;
         let batch = match self.audit.queue.lock() {

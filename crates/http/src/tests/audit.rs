@@ -7,31 +7,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use steward_audit::merkle;
 
-use super::{TestAccount, TestApp};
-
-async fn partner_role(app: &TestApp, who: &TestAccount) {
-    let role = app
-        .call(
-            Method::POST,
-            "/roles",
-            Some(&who.secret),
-            Some(json!({"name": "Partner", "rules": {"twin_rule": "true", "entry_rule": "true"}})),
-        )
-        .await
-        .json()["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let reply = app
-        .call(
-            Method::PATCH,
-            &format!("/users/{}", who.user),
-            Some(&who.secret),
-            Some(json!({"role": role})),
-        )
-        .await;
-    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
-}
+use super::{partner_role, TestAccount, TestApp};
 
 async fn audit(app: &TestApp, who: &TestAccount, query: &str) -> Vec<Value> {
     let reply = app

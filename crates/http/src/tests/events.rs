@@ -9,7 +9,7 @@ use axum::http::{header, Method, Request};
 use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
 
-use super::{TestAccount, TestApp};
+use super::{partner_role, TestAccount, TestApp};
 
 /// How long a test waits for an event before it fails.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -103,31 +103,6 @@ impl TestApp {
             raw: String::new(),
         }
     }
-}
-
-/// Gives `who`'s admin a role that sees every twin and entry the rules let it.
-async fn partner_role(app: &TestApp, who: &TestAccount) {
-    let role = app
-        .call(
-            Method::POST,
-            "/roles",
-            Some(&who.secret),
-            Some(json!({"name": "Partner", "rules": {"twin_rule": "true", "entry_rule": "true"}})),
-        )
-        .await
-        .json()["uuid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let reply = app
-        .call(
-            Method::PATCH,
-            &format!("/users/{}", who.user),
-            Some(&who.secret),
-            Some(json!({"role": role})),
-        )
-        .await;
-    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
 }
 
 async fn new_twin(app: &TestApp, owner: &TestAccount) -> String {

@@ -292,3 +292,28 @@ impl Reply {
         trace
     }
 }
+
+/// Gives `who`'s admin a role that sees every twin and entry the rules let it.
+async fn partner_role(app: &TestApp, who: &TestAccount) {
+    let role = app
+        .call(
+            Method::POST,
+            "/roles",
+            Some(&who.secret),
+            Some(serde_json::json!({"name": "Partner", "rules": {"twin_rule": "true", "entry_rule": "true"}})),
+        )
+        .await
+        .json()["uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = app
+        .call(
+            Method::PATCH,
+            &format!("/users/{}", who.user),
+            Some(&who.secret),
+            Some(serde_json::json!({"role": role})),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
+}

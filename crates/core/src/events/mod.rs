@@ -174,6 +174,8 @@ pub struct EventStream {
     finished: bool,
     /// Events gone through without showing one, since the last item.
     skipped: u64,
+    /// The stream took a fresh receiver after catching up and reads the log once more.
+    resubscribed: bool,
     /// Releases the account's stream slot when the stream ends.
     _slot: hub::StreamSlot,
 }
@@ -216,6 +218,7 @@ impl Steward {
             pending: VecDeque::new(),
             finished: false,
             skipped: 0,
+            resubscribed: false,
             _slot: slot,
         })
     }
@@ -248,11 +251,15 @@ impl EventStream {
             }
             if self.backfilling {
                 self.backfill().await;
-                if !self.backfilling {
-                    // Caught up with the log: follow the broadcast from its newest event. What
-                    // it sent while this stream read the log is in the log; a later event with
-                    // a higher id than the next expected one sends the stream back to the log.
+                if !self.backfilling && !self.resubscribed {
+                    // Caught up with the log: follow the broadcast from its newest event, then
+                    // read the log once more, for what was broadcast while this stream read
+                    // it (anything later arrives through the new receiver).
                     self.subscription.events = self.subscription.events.resubscribe();
+                    self.resubscribed = true;
+                    self.backfilling = true;
+                } else if !self.backfilling {
+                    self.resubscribed = false;
                 }
                 continue;
             }

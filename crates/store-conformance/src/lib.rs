@@ -173,6 +173,7 @@ macro_rules! conformance_tests {
                 events_page_by_after_and_limit,
                 last_event_id_survives_pruning_everything,
                 pruning_honours_before_up_to_and_limit,
+                pruning_never_leaves_a_hole,
                 event_cursor_moves_by_compare_and_set_with_its_deliveries,
                 concurrent_cursor_advances_succeed_exactly_once,
                 concurrent_saves_get_ids_without_gaps_or_duplicates,

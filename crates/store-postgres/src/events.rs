@@ -9,7 +9,7 @@
 
 use sqlx::PgConnection;
 use steward_domain::{AccountId, Delivery, Event, Timestamp, TwinId};
-use steward_store::columns::{corrupt, decode_json, encode_json};
+use steward_store::columns::{corrupt, decode_json, encode_json, prefix_end};
 use steward_store::StoreError;
 use uuid::Uuid;
 
@@ -132,16 +132,24 @@ impl Store {
         limit: u32,
     ) -> Result<u64, StoreError> {
         let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
-        let deleted = sqlx::query(
-            "DELETE FROM events WHERE id IN \
-             (SELECT id FROM events WHERE ts < $1 AND id <= $2 LIMIT $3)",
-        )
-        .bind(before.as_millis())
-        .bind(up_to)
-        .bind(i64::from(limit))
-        .execute(&self.pool)
-        .await
-        .map_err(database_error)?;
+        // Only a prefix of the log, up to the first event not old enough: `ts` is taken before
+        // commit, so it is not quite monotonic in id, and deleting by age alone could leave a
+        // hole that a resuming reader would cross without noticing.
+        let oldest: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, ts FROM events WHERE id <= $1 ORDER BY id LIMIT $2")
+                .bind(up_to)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database_error)?;
+        let Some(cut) = prefix_end(&oldest, before) else {
+            return Ok(0);
+        };
+        let deleted = sqlx::query("DELETE FROM events WHERE id <= $1")
+            .bind(cut)
+            .execute(&self.pool)
+            .await
+            .map_err(database_error)?;
         Ok(deleted.rows_affected())
     }
 

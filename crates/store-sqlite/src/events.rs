@@ -8,7 +8,7 @@
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use steward_domain::{Delivery, Event, Timestamp};
-use steward_store::columns::{corrupt, decode_json, encode_json};
+use steward_store::columns::{corrupt, decode_json, encode_json, prefix_end};
 use steward_store::StoreError;
 
 use crate::error::database_error;
@@ -136,16 +136,24 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
         let mut tx = self.begin_write().await?;
-        let deleted = sqlx::query(
-            "DELETE FROM events WHERE id IN \
-             (SELECT id FROM events WHERE ts < ? AND id <= ? LIMIT ?)",
-        )
-        .bind(before.as_millis())
-        .bind(up_to)
-        .bind(i64::from(limit))
-        .execute(&mut *tx)
-        .await
-        .map_err(database_error)?;
+        // Only a prefix of the log, up to the first event not old enough: `ts` is taken before
+        // commit, so it is not quite monotonic in id, and deleting by age alone could leave a
+        // hole that a resuming reader would cross without noticing.
+        let oldest: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, ts FROM events WHERE id <= ? ORDER BY id LIMIT ?")
+                .bind(up_to)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(database_error)?;
+        let Some(cut) = prefix_end(&oldest, before) else {
+            return Ok(0);
+        };
+        let deleted = sqlx::query("DELETE FROM events WHERE id <= ?")
+            .bind(cut)
+            .execute(&mut *tx)
+            .await
+            .map_err(database_error)?;
         tx.commit().await.map_err(database_error)?;
         Ok(deleted.rows_affected())
     }

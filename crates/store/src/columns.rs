@@ -34,3 +34,13 @@ pub fn decode_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, Sto
 pub fn decode_optional_json(text: Option<String>, what: &str) -> Result<Option<Value>, StoreError> {
     text.map(|text| decode_json(&text, what)).transpose()
 }
+
+/// The last id of the leading run of `(id, ts)` rows (in id order) whose `ts` is before
+/// `before`: how far a log may be pruned without leaving a hole; `None` if the first row is
+/// not old enough.
+pub fn prefix_end(rows: &[(i64, i64)], before: steward_domain::Timestamp) -> Option<i64> {
+    rows.iter()
+        .take_while(|(_, ts)| *ts < before.as_millis())
+        .last()
+        .map(|(id, _)| *id)
+}

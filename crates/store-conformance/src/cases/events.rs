@@ -597,3 +597,27 @@ pub async fn concurrent_saves_get_ids_without_gaps_or_duplicates(store: Arc<dyn 
         assert_eq!(order, expected);
     }
 }
+
+/// Pruning deletes only a prefix of the log: an old event behind a younger one (its `ts` was
+/// taken before a later commit) waits, so no hole opens that a resuming reader could cross.
+pub async fn pruning_never_leaves_a_hole(store: Arc<dyn Store>) {
+    let (twin, owner) = new_twin(store.as_ref()).await;
+    // Ids 1..=4 at T0 + 0, 50, 10, 60 ms.
+    let events: Vec<Event> = [0, 50, 10, 60]
+        .into_iter()
+        .enumerate()
+        .map(|(n, millis)| entry_event(twin, owner, millis, n as u64))
+        .collect();
+    let ledger = fixtures::ledger(twin, owner, BTreeMap::new());
+    save_with_events(store.as_ref(), &ledger, None, &events)
+        .await
+        .expect("saving a ledger with events");
+    assert_eq!(
+        store.prune_events(at(20), 10, 100).await.expect("prune"),
+        1,
+        "id 3 is old enough, but id 2 before it is not"
+    );
+    assert_eq!(ids(&all_events(store.as_ref()).await), [2, 3, 4]);
+    assert_eq!(store.prune_events(at(55), 10, 100).await.expect("prune"), 2);
+    assert_eq!(ids(&all_events(store.as_ref()).await), [4]);
+}

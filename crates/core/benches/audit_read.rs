@@ -11,19 +11,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use serde_json::json;
 use steward_core::audit::seal::AuditSigner;
 use steward_core::audit::AuditScope;
-use steward_core::{
-    EntryInput, LedgerSelector, Principal, ServiceSettings, Steward, UserPatch, WriteOptions,
-};
-use steward_domain::{RoleRules, SystemClock, TwinId};
+use steward_core::{LedgerSelector, Principal, ServiceSettings, Steward};
+use steward_domain::{SystemClock, TwinId};
 use steward_store_sqlite::SqliteStore;
+
+mod common;
 
 /// Reads per flush of the audit queue in `audit_on` (see BENCHMARKS.md for the choice).
 const FLUSH_EVERY: u64 = 256;
@@ -80,70 +78,8 @@ fn audited_read_cost(criterion: &mut Criterion) {
         let steward = Steward::start(store.clone(), Arc::new(SystemClock), settings)
             .await
             .unwrap();
-        let shop = steward.create_account("Shop").await.unwrap();
-        let courier = steward.create_account("Courier").await.unwrap();
-        let shop_admin = steward
-            .authenticate(Some(&shop.secret), None)
-            .await
-            .unwrap();
-        let courier_admin = steward
-            .authenticate(Some(&courier.secret), None)
-            .await
-            .unwrap();
-        let rules = RoleRules {
-            twin_rule: Some("TWIN.kind == 'order'".to_owned()),
-            entry_rule: Some("true".to_owned()),
-            identity_rule: None,
-        };
-        let role = steward
-            .create_role(
-                &courier_admin,
-                Some("Partner".to_owned()),
-                None,
-                Some(rules),
-            )
-            .await
-            .unwrap();
-        let patch = UserPatch {
-            role: Some(role.id),
-            ..UserPatch::default()
-        };
-        steward
-            .update_user(&courier_admin, courier_admin.user.id, patch)
-            .await
-            .unwrap();
-        let reader = steward
-            .authenticate(Some(&courier.secret), None)
-            .await
-            .unwrap();
-        let twin = steward
-            .create_twin(&shop_admin, json!({"kind": "order"}).as_object().cloned())
-            .await
-            .unwrap();
-        let courier_account = courier.bootstrap.account.id;
-        let entries: BTreeMap<String, EntryInput> = (0..20)
-            .map(|index| {
-                let visibility = (index % 4 == 0)
-                    .then(|| format!("account == '{courier_account}' and twin_status == 'alive'"));
-                let input = EntryInput {
-                    value: Some(json!({"index": index, "note": "payload of a typical entry"})),
-                    visibility: Some(visibility),
-                    ..EntryInput::default()
-                };
-                (format!("entry_{index}"), input)
-            })
-            .collect();
-        steward
-            .add_ledger_entries(
-                &shop_admin,
-                twin.id,
-                LedgerSelector::Personal,
-                entries,
-                WriteOptions::default(),
-            )
-            .await
-            .unwrap();
-        (store, steward, reader, twin.id)
+        let (reader, twin, _) = common::shop_and_courier(&steward).await;
+        (store, steward, reader, twin)
     });
     let visible = runtime
         .block_on(steward.get_ledger_entries(&reader, twin, LedgerSelector::Owner, None))

@@ -51,7 +51,8 @@ pub enum AuditCommand {
     /// `record` is the record's exact leaf text (the record as JSON), `leaf_hash` its RFC 6962
     /// leaf hash (base64) and `proof` the RFC 6962 inclusion proof (base64 hashes) in the tree
     /// of `size` records that the checkpoint signs. Records not sealed yet have `"proof": null`
-    /// and `"size": null`. Fails, writing nothing, if the records do not match the checkpoint's
+    /// and `"size": null`. Records deleted by retention have no line: the prune record that
+    /// deleted them lists their seqs (`pruned`). Fails, writing nothing, if the records do not match the checkpoint's
     /// root hash; the checkpoint's signature is not checked here (`steward audit verify` does).
     Export(ExportArgs),
 }
@@ -307,7 +308,9 @@ async fn verify_log(store: &dyn Store, verifier: &NoteVerifier) -> anyhow::Resul
 }
 
 /// Reads records `0..count` into a memory log, checking their seqs and, for the first
-/// `tree_size`, every stored hash they determine.
+/// `tree_size`, every stored hash they determine. A sealed record that is missing (deleted by
+/// retention) enters the log by its stored leaf hash, and must be listed by a later prune
+/// record.
 async fn recompute(
     store: &dyn Store,
     count: u64,
@@ -318,6 +321,7 @@ async fn recompute(
         total: count,
     };
     let mut log = MemoryLog::new();
+    let mut pruning = Pruning::default();
     let mut next = 0_u64;
     while next < count {
         let limit = u32::try_from(count - next).map_or(RECORD_PAGE, |left| left.min(RECORD_PAGE));
@@ -326,14 +330,31 @@ async fn recompute(
             .await
             .with_context(|| format!("cannot read audit records from {next}"))?;
         let page_start = next;
-        let mut gap = page.is_empty();
-        for record in &page {
-            if record.seq != next {
-                gap = true;
-                break;
+        let mut failure = None;
+        for record in page.iter().filter(|record| record.seq < count) {
+            if record.seq < next {
+                anyhow::bail!("the store returned audit records out of order");
             }
+            if record.seq > next {
+                if let Err(seq) =
+                    append_stored_leaves(store, &mut log, next, record.seq, tree_size).await?
+                {
+                    failure = Some(missing_record(seq));
+                    break;
+                }
+                pruning.missing.push([next, record.seq - 1]);
+            }
+            pruning.note(record.seq, &record.text);
             log.append(record.text.as_bytes());
-            next += 1;
+            next = record.seq + 1;
+        }
+        // The rest of the log is missing: only sealed records may be (by retention).
+        if failure.is_none() && page.iter().all(|record| record.seq >= count) {
+            match append_stored_leaves(store, &mut log, next, count, tree_size).await? {
+                Ok(()) => pruning.missing.push([next, count - 1]),
+                Err(seq) => failure = Some(missing_record(seq)),
+            }
+            next = count;
         }
         // Earlier records first: a changed record before a gap is the first bad one.
         if let Err(failure) =
@@ -341,15 +362,119 @@ async fn recompute(
         {
             return Ok(Err(failure));
         }
-        if gap {
-            return Ok(Err(Failure::record(
-                next,
-                format!("record {next} is missing (deleted, or its seq was changed)"),
-            )));
+        if let Some(failure) = failure {
+            return Ok(Err(failure));
         }
         progress.update(next);
     }
+    if let Err(failure) = pruning.check() {
+        return Ok(Err(failure));
+    }
     Ok(Ok(log))
+}
+
+fn missing_record(seq: u64) -> Failure {
+    Failure::record(
+        seq,
+        format!("record {seq} is missing (deleted, or its seq was changed)"),
+    )
+}
+
+/// Appends the stored leaf hashes of the missing records `from..to` to `log`; `Err(seq)`
+/// names the first that cannot be missing legitimately (not sealed, or no stored leaf hash).
+async fn append_stored_leaves(
+    store: &dyn Store,
+    log: &mut MemoryLog,
+    from: u64,
+    to: u64,
+    tree_size: u64,
+) -> anyhow::Result<Result<(), u64>> {
+    if to > tree_size {
+        return Ok(Err(from.max(tree_size)));
+    }
+    let mut seq = from;
+    while seq < to {
+        let end = to.min(seq + u64::from(RECORD_PAGE));
+        let positions: Vec<u64> = (seq..end)
+            .map(|seq| merkle::stored_hash_index(0, seq))
+            .collect();
+        let Ok(hashes) = store.read_audit_hashes(&positions).await else {
+            return Ok(Err(seq));
+        };
+        for hash in hashes {
+            log.append_leaf_hash(hash);
+        }
+        seq = end;
+    }
+    Ok(Ok(()))
+}
+
+/// Records missing from the log, and the prune records that account for them.
+#[derive(Debug, Default)]
+struct Pruning {
+    /// Missing records, as inclusive ranges in seq order.
+    missing: Vec<[u64; 2]>,
+    /// Ranges the prune records list as deleted by retention.
+    pruned: Vec<[u64; 2]>,
+    /// A prune record that lists itself or a later record (it cannot have deleted those).
+    impossible: Option<u64>,
+}
+
+impl Pruning {
+    /// Notes record `seq` if it is a prune record.
+    fn note(&mut self, seq: u64, text: &str) {
+        if !text.contains(r#""pruned":["#) {
+            return;
+        }
+        let Ok(record) = serde_json::from_str::<steward_domain::AuditRecord>(text) else {
+            return;
+        };
+        if record.operation != steward_domain::AUDIT_PRUNE_OPERATION {
+            return;
+        }
+        for range in record.pruned.unwrap_or_default() {
+            if range[0] > range[1] || range[1] >= seq {
+                self.impossible.get_or_insert(seq);
+                continue;
+            }
+            self.pruned.push(range);
+        }
+    }
+
+    /// Every missing record must be listed by a prune record.
+    fn check(mut self) -> Result<(), Failure> {
+        if let Some(seq) = self.impossible {
+            return Err(Failure::record(
+                seq,
+                format!("prune record {seq} lists records at or after itself"),
+            ));
+        }
+        self.pruned.sort_unstable();
+        // Merged, so each missing range is covered by one range or not at all.
+        let mut merged: Vec<[u64; 2]> = Vec::with_capacity(self.pruned.len());
+        for [start, end] in self.pruned {
+            match merged.last_mut() {
+                Some(last) if start <= last[1].saturating_add(1) => last[1] = last[1].max(end),
+                _ => merged.push([start, end]),
+            }
+        }
+        for [first, last] in self.missing {
+            let covering = merged.partition_point(|range| range[0] <= first);
+            let uncovered = match covering.checked_sub(1).map(|index| merged[index]) {
+                Some([_, end]) if end >= last => continue,
+                Some([_, end]) if end >= first => end + 1,
+                _ => first,
+            };
+            return Err(Failure::record(
+                uncovered,
+                format!(
+                    "record {uncovered} is missing (deleted, or its seq was changed), and no \
+                     retention pruning lists it"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Compares the hashes stored for records `from..to` with those recomputed in `log`.
@@ -549,19 +674,43 @@ async fn export_log(store: &dyn Store, output: Option<&Path>) -> anyhow::Result<
              (run `steward audit verify`)"
         );
     }
-    // Pass 1: the tree the checkpoint signs, from the records it covers.
+    // Pass 1: the tree the checkpoint signs, from the records it covers (records deleted by
+    // retention by their stored leaf hashes).
     let mut log = MemoryLog::new();
-    read_records(store, size, "hashed", |seq, text| {
-        if seq != log.size() {
-            anyhow::bail!(
-                "record {} is missing (run `steward audit verify`)",
-                log.size()
-            );
+    let mut next = 0_u64;
+    while next < size {
+        let limit = u32::try_from(size - next).map_or(RECORD_PAGE, |left| left.min(RECORD_PAGE));
+        let page = store
+            .read_audit_records(next, limit)
+            .await
+            .with_context(|| format!("cannot read audit records from {next}"))?;
+        let mut ends = page.iter().all(|record| record.seq >= size);
+        for record in page.iter().filter(|record| record.seq < size) {
+            if record.seq < next {
+                anyhow::bail!("the store returned audit records out of order");
+            }
+            if append_stored_leaves(store, &mut log, next, record.seq, size)
+                .await?
+                .is_err()
+            {
+                anyhow::bail!("record {next} is missing (run `steward audit verify`)");
+            }
+            log.append(record.text.as_bytes());
+            next = record.seq + 1;
         }
-        log.append(text.as_bytes());
-        Ok(())
-    })
-    .await?;
+        if page.len() < limit as usize {
+            ends = true;
+        }
+        if ends {
+            if append_stored_leaves(store, &mut log, next, size, size)
+                .await?
+                .is_err()
+            {
+                anyhow::bail!("record {next} is missing (run `steward audit verify`)");
+            }
+            next = size;
+        }
+    }
     if let Some(checkpoint) = &checkpoint {
         let signed = checkpoint_body(&checkpoint.note).with_context(|| {
             format!("checkpoint {size} is not a checkpoint note (run `steward audit verify`)")
@@ -593,12 +742,8 @@ async fn export_log(store: &dyn Store, output: Option<&Path>) -> anyhow::Result<
             Value::String(checkpoint.note.clone())
         )?;
     }
-    let mut expected = 0_u64;
+    // Records deleted by retention have no line; the prune record that deleted them lists them.
     read_records(store, count, "exported", |seq, text| {
-        if seq != expected {
-            anyhow::bail!("record {expected} is missing (run `steward audit verify`)");
-        }
-        expected += 1;
         let leaf = merkle::leaf_hash(text.as_bytes());
         let (proof, proof_size) = if seq < size {
             if log.record_hash(seq) != Some(leaf) {
@@ -648,7 +793,8 @@ fn checkpoint_body(note: &str) -> anyhow::Result<Checkpoint> {
     Ok(Checkpoint::parse(&note[..=end])?)
 }
 
-/// Calls `each` with the seq and text of records `0..count`, in seq order, page by page.
+/// Calls `each` with the seq and text of the records among `0..count` (records deleted by
+/// retention are skipped), in seq order, page by page.
 async fn read_records(
     store: &dyn Store,
     count: u64,
@@ -664,7 +810,7 @@ async fn read_records(
             .await
             .with_context(|| format!("cannot read audit records from {next}"))?;
         let Some(last) = page.last() else {
-            anyhow::bail!("record {next} is missing (run `steward audit verify`)");
+            break;
         };
         let last_seq = last.seq;
         for record in page.iter().filter(|record| record.seq < count) {

@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod audit_cmd;
+mod bench;
 mod demo_cmd;
 mod rules_cmd;
 mod serve_cmd;
@@ -9,6 +10,12 @@ mod serve_cmd;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc instead of the system allocator: requests allocate and free many small objects on
+/// several threads (and the audit recorder frees on another thread what requests allocated),
+/// where glibc's malloc spent a large share of the server's time (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Steward: share operational data with partner organisations without giving it away.
 #[derive(Debug, Parser)]
@@ -40,6 +47,8 @@ enum Command {
     },
     /// Seed the shop/courier story into a data directory or database and show how to explore it.
     Demo(demo_cmd::DemoArgs),
+    /// Load-test a running server with a standard scenario (sets up its data through the API).
+    Bench(Box<bench::BenchArgs>),
     /// Check and evaluate rules offline (the Trusted Twin rule language).
     Rules {
         #[command(subcommand)]
@@ -69,6 +78,7 @@ fn main() -> ExitCode {
         Command::Audit { command } => audit_cmd::run(command),
         Command::Rules { command } => rules_cmd::run(command),
         Command::Demo(args) => demo_cmd::run(args),
+        Command::Bench(args) => bench::run(*args),
         Command::Openapi => {
             print!("{}", steward_http::openapi_document());
             Ok(ExitCode::SUCCESS)

@@ -68,6 +68,16 @@ pub struct ServeArgs {
     /// over; at least 10 [default: 30].
     #[arg(long, env = "STEWARD_WEBHOOK_LEASE_SECONDS", value_name = "SECONDS")]
     webhook_lease_seconds: Option<u64>,
+    /// Record API operations in the audit trail; `false` only to measure what auditing costs
+    /// [default: true].
+    #[arg(long, env = "STEWARD_AUDIT_ENABLED", value_name = "BOOL",
+          num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    audit_enabled: Option<bool>,
+    /// Days audit records are kept for accounts without a retention of their own; 0 keeps
+    /// them forever [default: 0].
+    #[arg(long, env = "STEWARD_AUDIT_RETENTION_DAYS", value_name = "DAYS")]
+    audit_retention_days: Option<u32>,
     /// How often audit records of reads and refusals are written; the most a crash can lose
     /// [default: 200].
     #[arg(
@@ -121,6 +131,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         event_retention_seconds: args.event_retention_seconds,
         event_stream_capacity: args.event_stream_capacity,
         webhook_lease_seconds: args.webhook_lease_seconds,
+        audit_enabled: args.audit_enabled,
+        audit_retention_days: args.audit_retention_days,
         audit_flush_milliseconds: args.audit_flush_milliseconds,
         audit_seal_interval_milliseconds: args.audit_seal_interval_milliseconds,
         audit_key_file: args.audit_key_file,

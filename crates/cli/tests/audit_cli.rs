@@ -700,3 +700,150 @@ async fn records_not_sealed_yet_verify_and_export_without_proofs() {
         );
     }
 }
+
+/// Records deleted by retention leave their stored hashes and a prune record listing them: the
+/// log still verifies against every checkpoint and exports with proofs. A record deleted
+/// outside retention is still named, and so is a prune record edited to cover it.
+async fn retention_keeps_the_log_verifiable(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = match &backend {
+        Backend::Sqlite(data_dir) => data_dir.join("audit-signing.key"),
+        Backend::Postgres(_) => dir.path().join("audit-signing.key"),
+    };
+    let work_dir = dir.path().join("work");
+    std::fs::create_dir_all(&work_dir).unwrap();
+    let verifier_key = write_some_audit_records(&backend, &key_file).await;
+    let target = Target {
+        backend: backend.clone(),
+        key_file: key_file.clone(),
+        work_dir,
+    };
+    let database = Database::open(&backend).await;
+    let before = database.texts().await;
+    let shop: steward_domain::AccountId = before
+        .iter()
+        .find_map(|(_, text)| {
+            let record: Value = serde_json::from_str(text).unwrap();
+            record["owner"].as_str().map(|owner| owner.parse().unwrap())
+        })
+        .expect("the shop's records");
+
+    // Two days later, with the shop keeping one day and everybody else forever.
+    let config = steward_server::Config {
+        data_dir: match &backend {
+            Backend::Sqlite(dir) => dir.clone(),
+            Backend::Postgres(_) => PathBuf::from("unused"),
+        },
+        database_url: match &backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(url) => Some(url.clone()),
+        },
+        ..steward_server::Config::default()
+    };
+    let store = steward_server::open_store(&config).await.unwrap();
+    let clock = std::sync::Arc::new(steward_domain::ManualClock::new(
+        steward_domain::Timestamp::from_millis(0),
+    ));
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    let settings = steward_core::ServiceSettings {
+        audit_signer: Some(steward_core::audit::seal::AuditSigner::parse(&key).unwrap()),
+        ..Default::default()
+    };
+    let steward = steward_core::Steward::start(store.clone(), clock.clone(), settings)
+        .await
+        .unwrap();
+    steward.set_audit_retention(shop, Some(1)).await.unwrap();
+    let newest = before
+        .iter()
+        .map(|(_, text)| {
+            serde_json::from_str::<Value>(text).unwrap()["ts"]
+                .as_f64()
+                .unwrap()
+        })
+        .fold(0.0, f64::max);
+    // Timestamps are Unix seconds with milliseconds.
+    let newest = (newest * 1_000.0).round() as i64;
+    clock.set(steward_domain::Timestamp::from_millis(
+        newest + 2 * 86_400_000,
+    ));
+    let pruned = steward.prune_audit().await.unwrap();
+    assert!(
+        pruned > 0 && pruned < before.len() as u64,
+        "{pruned} of {}",
+        before.len()
+    );
+    assert!(
+        steward.seal_audit().await.unwrap() > 0,
+        "the prune record is sealed"
+    );
+    store.close().await;
+
+    let after = database.texts().await;
+    assert_eq!(after.len() as u64, before.len() as u64 - pruned + 1);
+    let (prune_seq, prune_text) = after.last().unwrap().clone();
+    let prune: Value = serde_json::from_str(&prune_text).unwrap();
+    assert_eq!(prune["operation"], "prune_audit_records");
+    assert!(after
+        .iter()
+        .all(|(_, text)| !text.contains(&format!("\"owner\":\"{shop}\""))));
+
+    let run = target.verify(true);
+    assert_eq!(run.code, 0, "{}", run.output());
+    let export = target.steward(&["audit", "export"]);
+    assert_eq!(export.code, 0, "{}", export.output());
+    assert_eq!(
+        check_export(&export.stdout, &verifier_key, &after),
+        after.len()
+    );
+
+    // A record deleted outside retention is named.
+    let (victim, victim_text) = after[0].clone();
+    database.delete_record(victim).await;
+    let run = target.verify(true);
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert_eq!(run.json()["first_bad_record"], victim);
+    assert!(run.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("no retention pruning lists it"));
+    // ... and so is the prune record when it is edited to list the victim.
+    let mut forged: Value = serde_json::from_str(&prune_text).unwrap();
+    forged["pruned"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!([victim, victim]));
+    database.set_text(prune_seq, &forged.to_string()).await;
+    let run = target.verify(true);
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert_eq!(
+        run.json()["first_bad_record"],
+        prune_seq,
+        "{}",
+        run.output()
+    );
+    database.set_text(prune_seq, &prune_text).await;
+    database
+        .execute(&format!(
+            "INSERT INTO audit_records (seq, ts, operation, outcome, text) VALUES ({victim}, 0, \
+             'x', 'x', '{}')",
+            victim_text.replace('\'', "''")
+        ))
+        .await;
+    assert_eq!(target.verify(false).code, 0);
+    database.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_retention_keeps_the_log_verifiable() {
+    let dir = tempfile::tempdir().unwrap();
+    retention_keeps_the_log_verifiable(Backend::Sqlite(dir.path().join("data"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_retention_keeps_the_log_verifiable() {
+    let Some(database) = PostgresDatabase::create() else {
+        eprintln!("skipped: STEWARD_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    retention_keeps_the_log_verifiable(Backend::Postgres(database.url.clone())).await;
+}

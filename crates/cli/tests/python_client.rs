@@ -3,10 +3,10 @@
 //! directory, drives the real `steward serve` binary: accounts, users, roles, the PIN → secret
 //! flow and tokens (`tests/python/tt_client_flow.py`), and the shop/courier story: twins and
 //! ledgers (`tt_client_objects.py`), identities and resolution (`tt_client_identities.py`),
-//! stickers (`tt_client_stickers.py`), history and references (`tt_client_history.py`), and
+//! stickers (`tt_client_stickers.py`), history and references (`tt_client_history.py`),
 //! webhook subscriptions with a real receiver, retries and `trustedtwin_utils` hash checks
-//! (`tt_client_webhooks.py`). Every script runs on SQLite and, when
-//! `STEWARD_TEST_POSTGRES_URL` is set, on PostgreSQL.
+//! (`tt_client_webhooks.py`), and usage, the account log and traces (`tt_client_usage.py`).
+//! Every script runs on SQLite and, when `STEWARD_TEST_POSTGRES_URL` is set, on PostgreSQL.
 //!
 //! Python 3 with `venv` and a reachable package index are required: a missing interpreter or a
 //! failed install fails the test, it never skips. `STEWARD_TEST_PYTHON` names another interpreter
@@ -278,4 +278,9 @@ fn official_python_client_reads_history_and_references() {
 #[test]
 fn official_python_client_subscribes_a_webhook_and_its_messages_verify() {
     shop_and_courier_script_passes_with("tt_client_webhooks.py", &["--webhook-allow-loopback"]);
+}
+
+#[test]
+fn official_python_client_reads_usage_the_log_and_traces() {
+    shop_and_courier_script_passes("tt_client_usage.py");
 }

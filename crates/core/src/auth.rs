@@ -90,6 +90,7 @@ impl Steward {
             dict,
         };
         crate::audit::note_caller(&principal);
+        crate::usage::note_caller(&principal);
         Ok(principal)
     }
 

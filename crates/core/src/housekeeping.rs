@@ -1,7 +1,10 @@
 //! Background housekeeping: deletes what expired. Every node may run it; each step is safe to
 //! run concurrently on several nodes (the store hands each expired item to one caller).
 
-use steward_domain::{Timestamp, TRANSACTION_RETENTION_MILLIS};
+use steward_domain::{
+    usage_bucket, Timestamp, ACCOUNT_LOG_RETENTION_MILLIS, TRANSACTION_RETENTION_MILLIS,
+    USAGE_RETENTION_MILLIS,
+};
 
 use crate::{Error, Steward};
 
@@ -25,6 +28,13 @@ pub struct HousekeepingReport {
     pub dead_letters: u64,
     /// Events older than the event retention deleted from the event log.
     pub events: u64,
+    /// Usage counters of buckets older than 48 hours deleted.
+    pub usage_counters: u64,
+    /// Account log messages older than 7 days deleted.
+    pub log_messages: u64,
+    /// Audit records past their accounts' retention deleted (at most hourly; see
+    /// [`crate::audit::retention`]).
+    pub audit_records: u64,
 }
 
 /// How long an expired subscription is kept, so the dispatcher dead-letters what it still had
@@ -87,6 +97,9 @@ impl Steward {
                 .map_err(Error::from),
         );
         report.events = note("events", self.prune_events(now).await);
+        report.usage_counters = note("usage", self.prune_all_usage(now).await);
+        report.log_messages = note("account log", self.prune_all_account_log(now).await);
+        report.audit_records = note("audit retention", self.prune_audit_when_due().await);
         match self.prune_all_notifications(now).await {
             Ok((subscriptions, dead_letters)) => {
                 report.subscriptions = subscriptions;
@@ -119,6 +132,32 @@ impl Steward {
             dead_letters += forgotten;
             if deleted < u64::from(BATCH) && forgotten < u64::from(BATCH) {
                 return Ok((subscriptions, dead_letters));
+            }
+        }
+    }
+
+    /// Deletes usage counters of buckets older than 48 hours, in batches until none is left.
+    async fn prune_all_usage(&self, now: Timestamp) -> Result<u64, Error> {
+        let before = usage_bucket(now.plus_millis(-USAGE_RETENTION_MILLIS));
+        let mut total = 0;
+        loop {
+            let deleted = self.store.prune_usage(&before, BATCH).await?;
+            total += deleted;
+            if deleted < u64::from(BATCH) {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Deletes account log messages older than 7 days, in batches until none is left.
+    async fn prune_all_account_log(&self, now: Timestamp) -> Result<u64, Error> {
+        let before = now.plus_millis(-ACCOUNT_LOG_RETENTION_MILLIS);
+        let mut total = 0;
+        loop {
+            let deleted = self.store.prune_account_log(before, BATCH).await?;
+            total += deleted;
+            if deleted < u64::from(BATCH) {
+                return Ok(total);
             }
         }
     }

@@ -191,6 +191,8 @@ impl Steward {
             .store
             .create_identities(principal.account, twin, &rows)
             .await?;
+        let added = stored.iter().filter(|stored| **stored).count();
+        self.meter_caller(principal, steward_domain::IDENTITIES_ADDED, added as u64);
         Ok(rows
             .into_iter()
             .zip(stored)
@@ -251,12 +253,37 @@ impl Steward {
                 ForeignIdentities::All => true,
                 ForeignIdentities::Account(account) => identity.account == account,
             });
-        Ok(own
-            .chain(foreign)
-            .filter(|identity| {
-                identity_visible(principal, identity, Some(&twin), &self.rule_cache, now)
-            })
-            .collect())
+        let asked = own.chain(foreign);
+        let visible = |identity: &Identity| {
+            identity_visible(principal, identity, Some(&twin), &self.rule_cache, now)
+        };
+        if !crate::audit::active() {
+            return Ok(asked.filter(|identity| visible(identity)).collect());
+        }
+        // Audited: every identity asked for is returned or withheld, in the share of the
+        // account it belongs to (not necessarily the twin's owner).
+        let basis = crate::audit::identity_role_basis(principal, "get_twin_identities");
+        crate::audit::note_basis(basis.clone());
+        let mut access = crate::audit::OwnerAccess::new(basis);
+        let mut shown = Vec::new();
+        for identity in asked {
+            if visible(&identity) {
+                let owner_rule = (identity.account != principal.account)
+                    .then_some(identity.visibility.as_deref())
+                    .flatten();
+                access.returned(
+                    identity.account,
+                    twin.id,
+                    identity.identity.clone(),
+                    owner_rule,
+                );
+                shown.push(identity);
+            } else {
+                access.withheld(identity.account, twin.id, identity.identity);
+            }
+        }
+        access.note();
+        Ok(shown)
     }
 
     /// `get_twin_identity`: one identity of the caller's own account (another account's, a
@@ -269,7 +296,8 @@ impl Steward {
     ) -> Result<Identity, Error> {
         authorize_operation(principal, "get_twin_identity")?;
         validate_identity(identity)?;
-        self.own_visible_identity(principal, twin, identity).await
+        self.own_visible_identity(principal, "get_twin_identity", twin, identity)
+            .await
     }
 
     /// `update_twin_identity`: changes validity and/or visibility of an own identity.
@@ -294,7 +322,9 @@ impl Steward {
             patch.visibility.as_ref().and_then(Option::as_deref),
             now,
         )?;
-        let stored = self.own_visible_identity(principal, twin, identity).await?;
+        let stored = self
+            .own_visible_identity(principal, "update_twin_identity", twin, identity)
+            .await?;
         let updated = Identity {
             validity_ts: patch.validity_ts.unwrap_or(stored.validity_ts),
             visibility: patch.visibility.unwrap_or(stored.visibility),
@@ -316,7 +346,8 @@ impl Steward {
     ) -> Result<Identity, Error> {
         authorize_operation(principal, "delete_twin_identity")?;
         validate_identity(identity)?;
-        self.own_visible_identity(principal, twin, identity).await?;
+        self.own_visible_identity(principal, "delete_twin_identity", twin, identity)
+            .await?;
         Ok(self
             .store
             .delete_identity(principal.account, twin, identity)
@@ -355,6 +386,8 @@ impl Steward {
         };
         let mut resolved: BTreeSet<TwinId> = BTreeSet::new();
         let mut twins: BTreeMap<TwinId, Twin> = BTreeMap::new();
+        // Audited only: the identities examined, for their owners' records.
+        let mut found_identities = crate::audit::active().then(FoundIdentities::default);
         let mut after = None;
         let mut examined = 0;
         while resolved.len() < MAX_RESOLVED_TWINS && examined < MAX_EXAMINED_IDENTITIES {
@@ -367,6 +400,7 @@ impl Steward {
             };
             after = Some((last.account, last.twin));
             examined += RESOLVE_BATCH;
+            let complete = batch.len() < RESOLVE_BATCH as usize;
             // Twins are loaded only when a rule reads them or details are asked for.
             if details || identity_rules_need_twin(principal, &batch, &self.rule_cache) {
                 let wanted: BTreeSet<TwinId> = batch.iter().map(|found| found.twin).collect();
@@ -376,29 +410,43 @@ impl Steward {
                     }
                 }
             }
-            for found in &batch {
+            for found in batch {
                 let twin = twins.get(&found.twin);
-                if !found.is_expired(now)
-                    && identity_visible(principal, found, twin, &self.rule_cache, now)
-                {
+                let visible = !found.is_expired(now)
+                    && identity_visible(principal, &found, twin, &self.rule_cache, now);
+                if visible {
                     resolved.insert(found.twin);
                 }
+                if let Some(found_identities) = found_identities.as_mut() {
+                    found_identities.push(found, visible);
+                }
             }
-            if batch.len() < RESOLVE_BATCH as usize {
+            if complete {
                 break;
             }
         }
         let resolved: BTreeSet<TwinId> = resolved.into_iter().take(MAX_RESOLVED_TWINS).collect();
-        if !details {
-            return Ok(ResolvedTwins::Ids(resolved.into_iter().collect()));
-        }
-        Ok(ResolvedTwins::Twins(
-            resolved
-                .into_iter()
-                .filter_map(|id| twins.remove(&id))
-                .filter(|twin| twin_visible(principal, twin, &self.rule_cache, now))
-                .collect(),
-        ))
+        let answer = if details {
+            let mut shown = Vec::with_capacity(resolved.len());
+            let mut hidden = Vec::new();
+            for twin in resolved.iter().filter_map(|id| twins.remove(id)) {
+                if twin_visible(principal, &twin, &self.rule_cache, now) {
+                    shown.push(twin);
+                } else if found_identities.is_some() {
+                    hidden.push(twin);
+                }
+            }
+            if let Some(found_identities) = found_identities {
+                found_identities.note(principal, identity, &context, &resolved, &shown, &hidden);
+            }
+            ResolvedTwins::Twins(shown)
+        } else {
+            if let Some(found_identities) = found_identities {
+                found_identities.note(principal, identity, &context, &resolved, &[], &[]);
+            }
+            ResolvedTwins::Ids(resolved.into_iter().collect())
+        };
+        Ok(answer)
     }
 
     /// Loads an identity of the caller's account on a twin it may see; 404 when missing or
@@ -406,6 +454,7 @@ impl Steward {
     async fn own_visible_identity(
         &self,
         principal: &Principal,
+        operation: &str,
         twin: TwinId,
         identity: &str,
     ) -> Result<Identity, Error> {
@@ -414,17 +463,105 @@ impl Steward {
             .store
             .get_identity(principal.account, twin.id, identity)
             .await?;
-        if identity_visible(
+        let visible = identity_visible(
             principal,
             &stored,
             Some(&twin),
             &self.rule_cache,
             self.clock.now(),
-        ) {
+        );
+        if crate::audit::active() {
+            // The identity is the caller's account's: its share, whoever owns the twin.
+            let basis = crate::audit::identity_role_basis(principal, operation);
+            crate::audit::note_basis(basis.clone());
+            let mut access = crate::audit::OwnerAccess::new(basis);
+            if visible {
+                access.returned(principal.account, twin.id, stored.identity.clone(), None);
+            } else {
+                access.withheld(principal.account, twin.id, stored.identity.clone());
+            }
+            access.note();
+        }
+        if visible {
             Ok(stored)
         } else {
             Err(Error::not_found("identity"))
         }
+    }
+}
+
+/// The identities a resolution examined, kept while it is audited: each data owner (the
+/// identity's account; with details also the twin's owner) gets the twins named through its
+/// identities as `returned` (plain twin uuids) and those whose identity was examined but not
+/// shown as `withheld`. Identities the store never read for the caller (another account's
+/// private or expired ones) are not known, so they are not listed.
+#[derive(Debug, Default)]
+struct FoundIdentities {
+    /// (account, twin, the account's visibility rule when it admitted the caller), for the
+    /// identities visible to the caller.
+    visible: Vec<(AccountId, TwinId, Option<String>)>,
+    /// (account, twin) of identities examined and withheld.
+    withheld: Vec<(AccountId, TwinId)>,
+}
+
+impl FoundIdentities {
+    fn push(&mut self, found: Identity, visible: bool) {
+        if visible {
+            self.visible
+                .push((found.account, found.twin, found.visibility));
+        } else {
+            self.withheld.push((found.account, found.twin));
+        }
+    }
+
+    /// Notes the per-owner shares of a resolution that answered `resolved` (without details)
+    /// or `shown` (with details; `hidden` are resolved twins the caller's `twin_rule` hid).
+    fn note(
+        self,
+        principal: &Principal,
+        identity: &str,
+        context: &ResolveContext,
+        resolved: &BTreeSet<TwinId>,
+        shown: &[Twin],
+        hidden: &[Twin],
+    ) {
+        // Each owner's record names the identity resolved, never the other accounts asked.
+        let basis = format!(
+            "{}; resolved `{identity}`",
+            crate::audit::identity_role_basis(principal, "resolve_twin_identity")
+        );
+        let context = match context {
+            ResolveContext::System => "system".to_owned(),
+            ResolveContext::Accounts(accounts) => format!("{} account(s)", accounts.len()),
+        };
+        crate::audit::note_basis(format!("{basis}; context: {context}"));
+        let hidden_ids: BTreeSet<TwinId> = hidden.iter().map(|twin| twin.id).collect();
+        let mut access = crate::audit::OwnerAccess::new(basis);
+        for (account, twin, rule) in self.visible {
+            if !resolved.contains(&twin) {
+                // Beyond the most twins one answer names: not a decision on this identity.
+                continue;
+            }
+            if hidden_ids.contains(&twin) {
+                access.withheld(account, twin, twin.to_string());
+                continue;
+            }
+            let owner_rule = (account != principal.account)
+                .then_some(rule.as_deref())
+                .flatten();
+            access.returned(account, twin, twin.to_string(), owner_rule);
+        }
+        for (account, twin) in self.withheld {
+            access.withheld(account, twin, twin.to_string());
+        }
+        // With details the twins themselves were answered: their owners' data too.
+        for twin in shown {
+            access.returned(twin.owner, twin.id, twin.id.to_string(), None);
+        }
+        for twin in hidden {
+            access.withheld(twin.owner, twin.id, twin.id.to_string());
+        }
+        access.note();
     }
 }
 

@@ -10,6 +10,7 @@
 //! backends stay replaceable.
 
 mod access;
+mod account_log;
 mod accounts;
 pub mod actions;
 pub mod audit;
@@ -32,6 +33,7 @@ mod rule_context;
 mod stickers;
 mod tokens;
 mod twins;
+pub mod usage;
 mod validate;
 
 use std::sync::Arc;
@@ -41,6 +43,7 @@ use steward_store::Store;
 
 pub use access::DEFAULT_ROLE_NAME;
 pub use access::{CreatedPin, CreatedToken, IssuedSecret, RolePatch, TokenRequest, UserPatch};
+pub use account_log::{LogPage, LOG_PAGE_SIZE};
 pub use accounts::{AccountPage, CreatedAccount, SUPER_ADMIN_ROLE_NAME};
 pub use error::{Error, ErrorCode};
 pub use events::{
@@ -92,6 +95,12 @@ pub struct ServiceSettings {
     /// How many events a live stream may fall behind before it is closed with a final
     /// `steward.overflow` event (default 4096).
     pub event_stream_capacity: usize,
+    /// Whether API operations are recorded in the audit trail (default true; off only to
+    /// measure what auditing costs).
+    pub audit_enabled: bool,
+    /// How long audit records are kept, in days, for accounts without a retention of their
+    /// own (0, the default: forever).
+    pub audit_retention_days: u32,
     /// The key that signs audit checkpoints; `None`: the log is not sealed by this node.
     pub audit_signer: Option<audit::seal::AuditSigner>,
 }
@@ -107,6 +116,8 @@ impl Default for ServiceSettings {
             callbacks: notifications::callback::CallbackPolicy::default(),
             event_retention_millis: 24 * 60 * 60 * 1000,
             event_stream_capacity: 4096,
+            audit_enabled: true,
+            audit_retention_days: 0,
             audit_signer: None,
         }
     }
@@ -125,6 +136,7 @@ pub struct Steward {
     object_cache: Arc<ObjectCache>,
     events: Arc<events::hub::EventHub>,
     audit: Arc<audit::recorder::AuditRecorder>,
+    usage: Arc<usage::UsageMeter>,
 }
 
 const TOKEN_KEY_SETTING: &str = "token_signing_key_hex";
@@ -156,6 +168,7 @@ impl Steward {
             object_cache: Arc::new(ObjectCache::new(object_cache_ttl)),
             events,
             audit: Arc::default(),
+            usage: Arc::default(),
         })
     }
 

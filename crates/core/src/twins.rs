@@ -66,6 +66,7 @@ impl Steward {
             updated_ts: now,
         };
         self.store.create_twin(principal.account, &twin).await?;
+        self.meter_caller(principal, steward_domain::TWINS_CREATED, 1);
         Ok(twin)
     }
 
@@ -126,7 +127,10 @@ impl Steward {
             .await;
         self.object_cache.forget_twin(twin);
         match outcome? {
-            TerminationOutcome::Terminated(twin) => Ok(twin),
+            TerminationOutcome::Terminated(twin) => {
+                self.meter_caller(principal, steward_domain::TWINS_TERMINATED, 1);
+                Ok(twin)
+            }
             TerminationOutcome::AlreadyTerminated(_) => Err(Error::new(
                 ErrorCode::IdempotencyViolation,
                 "twin already terminated",
@@ -172,19 +176,41 @@ impl Steward {
             None
         };
         let now = self.clock.now();
-        let twins = examined
-            .into_iter()
-            .filter(|twin| {
-                match_rule.as_ref().is_none_or(|rule| {
-                    rule.matches(&TwinRuleContext {
-                        principal,
-                        twin,
-                        now,
-                    })
+        let matching = examined.into_iter().filter(|twin| {
+            match_rule.as_ref().is_none_or(|rule| {
+                rule.matches(&TwinRuleContext {
+                    principal,
+                    twin,
+                    now,
                 })
             })
-            .filter(|twin| !scan.details || twin_visible(principal, twin, &self.rule_cache, now))
-            .collect();
+        });
+        let shown =
+            |twin: &Twin| !scan.details || twin_visible(principal, twin, &self.rule_cache, now);
+        if !crate::audit::active() {
+            let twins = matching.filter(|twin| shown(twin)).collect();
+            return Ok(TwinScanPage { twins, next_after });
+        }
+        // Audited: the matching twins, returned or (with details, hidden by the twin_rule)
+        // withheld, each in its owner's share (the caller's own: scans cover owned twins).
+        let mut basis = crate::audit::role_basis(principal, "scan_twins");
+        if let Some(text) = &scan.match_rule {
+            basis.push_str("; match: `");
+            basis.push_str(text);
+            basis.push('`');
+        }
+        crate::audit::note_basis(basis.clone());
+        let mut access = crate::audit::OwnerAccess::new(basis);
+        let mut twins = Vec::new();
+        for twin in matching {
+            if shown(&twin) {
+                access.returned(twin.owner, twin.id, twin.id.to_string(), None);
+                twins.push(twin);
+            } else {
+                access.withheld(twin.owner, twin.id, twin.id.to_string());
+            }
+        }
+        access.note();
         Ok(TwinScanPage { twins, next_after })
     }
 

@@ -36,6 +36,11 @@ pub struct AuditRecord {
     /// The account whose data was accessed (null: none, or the caller's own request with no
     /// data of a particular account).
     pub owner: Option<AccountId>,
+    /// Only in the records retention pruning writes: the seqs of the records it deleted, as
+    /// inclusive `[first, last]` ranges. Their leaf hashes stay in the Merkle log, so the log
+    /// still verifies, and this record (itself a leaf) says which records are gone and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<Vec<[u64; 2]>>,
     /// The request id (`X-Request-Id`).
     pub request_id: String,
     /// Entry names shown to the caller.
@@ -65,6 +70,7 @@ impl AuditRecord {
             operation: operation.into(),
             outcome: String::new(),
             owner: None,
+            pruned: None,
             request_id: request_id.into(),
             returned: Vec::new(),
             status: 0,
@@ -79,6 +85,34 @@ impl AuditRecord {
         // Only strings, numbers, nulls and lists of strings: serialization cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+/// The operation of the records retention pruning writes (see [`AuditRecord::pruned`]).
+pub const AUDIT_PRUNE_OPERATION: &str = "prune_audit_records";
+
+/// How long audit records are kept: a record is deleted once it is older than the retention
+/// of its data owner's account **and** of its actor's account (each party keeps its own view
+/// for as long as it asked), and only once a signed checkpoint covers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditRetention {
+    /// The retention of accounts without one of their own, in days; 0 keeps records forever.
+    pub default_days: u32,
+    /// The time pruning runs at.
+    pub now: Timestamp,
+    /// Most records deleted by one call.
+    pub limit: u32,
+}
+
+/// Folds sorted seqs into inclusive `[first, last]` ranges.
+pub fn seq_ranges(seqs: &[u64]) -> Vec<[u64; 2]> {
+    let mut ranges: Vec<[u64; 2]> = Vec::new();
+    for &seq in seqs {
+        match ranges.last_mut() {
+            Some(last) if last[1].checked_add(1) == Some(seq) => last[1] = seq,
+            _ => ranges.push([seq, seq]),
+        }
+    }
+    ranges
 }
 
 /// A record as stored in the log: its position and its exact leaf text.
@@ -105,6 +139,29 @@ pub struct AuditCheckpoint {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn seqs_fold_into_ranges() {
+        assert_eq!(seq_ranges(&[]), Vec::<[u64; 2]>::new());
+        assert_eq!(seq_ranges(&[3]), vec![[3, 3]]);
+        assert_eq!(
+            seq_ranges(&[0, 1, 2, 5, 7, 8]),
+            vec![[0, 2], [5, 5], [7, 8]]
+        );
+    }
+
+    #[test]
+    fn only_prune_records_carry_the_pruned_key() {
+        let mut record = AuditRecord::new("get_twin", "req-1", Timestamp::from_millis(1));
+        assert!(!record.leaf_text().contains("pruned"));
+        record.pruned = Some(vec![[0, 4]]);
+        let text = record.leaf_text();
+        assert!(
+            text.contains(r#""owner":null,"pruned":[[0,4]],"request_id""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<AuditRecord>(&text).unwrap(), record);
+    }
 
     #[test]
     fn leaf_text_has_its_keys_in_canonical_order() {

@@ -16,8 +16,12 @@ mod notifications;
 mod stickers;
 mod time;
 mod twins;
+mod usage;
 
-pub use audit::{AuditCheckpoint, AuditRecord, StoredAuditRecord};
+pub use audit::{
+    seq_ranges, AuditCheckpoint, AuditRecord, AuditRetention, StoredAuditRecord,
+    AUDIT_PRUNE_OPERATION,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entities::{
     Account, AccountBootstrap, AccountStatus, NewSecret, Role, RoleRules, RoleStatement, Secret,
@@ -34,3 +38,9 @@ pub use notifications::{ClaimedDelivery, Delivery, Subscription};
 pub use stickers::Sticker;
 pub use time::Timestamp;
 pub use twins::{Termination, Twin, TwinStatus};
+pub use usage::{
+    dead_letter_log_text, iso8601_utc, previous_usage_bucket, usage_bucket, AccountLogMessage,
+    UsageIncrement, ACCOUNT_LOG_RETENTION_MILLIS, DB_READ_COST, DB_WRITE_COST, IDENTITIES_ADDED,
+    NO_USER, REQUEST_COUNT, REST_COUNT, TASK_PUBLISH_TOPIC_COUNT, TWINS_CREATED, TWINS_TERMINATED,
+    USAGE_RETENTION_MILLIS,
+};

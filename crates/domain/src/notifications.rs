@@ -63,6 +63,8 @@ pub struct ClaimedDelivery {
     pub delivery: Delivery,
     /// The subscription's callback URL.
     pub callback_url: String,
+    /// The account whose topic the subscription is to (its usage counts the delivery).
+    pub topic_account: AccountId,
     /// The subscription's validity.
     pub validity_ts: Timestamp,
     /// Until when this claim holds; after it, another dispatcher may claim the delivery.

@@ -1,5 +1,6 @@
 //! The audit middleware: every API request (except health, readiness, metrics and the OpenAPI
-//! document) produces one audit record, named by its Trusted Twin operation id.
+//! document) produces one audit record, named by its Trusted Twin operation id (and a read that
+//! returned several accounts' data one more per other data owner).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -55,13 +56,16 @@ fn operation_of(request: &Request) -> Option<String> {
     )
 }
 
-/// Runs the request inside an audit scope and queues its record when the answer is ready
-/// (unless a write stored it in its own transaction).
+/// Runs the request inside an audit scope and queues its records when the answer is ready
+/// (unless a write stored them in its own transaction).
 pub(crate) async fn audit_request(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    if !state.steward.audit_enabled() {
+        return next.run(request).await;
+    }
     let Some(operation) = operation_of(&request) else {
         return next.run(request).await;
     };
@@ -77,7 +81,9 @@ pub(crate) async fn audit_request(
         .map(|info| info.0.ip().to_string());
     let scope = AuditScope::new(&operation, &request_id, client, state.steward.now());
     let response = scope.run(next.run(request)).await;
-    if let Some(record) = scope.finish(response.status().as_u16(), state.steward.now()) {
+    // The request's record, and one per other data owner when it returned several accounts'
+    // data (none when a write stored them with its transaction).
+    for record in scope.finish(response.status().as_u16(), state.steward.now()) {
         state.steward.record_audit(record).await;
     }
     response

@@ -13,6 +13,7 @@ mod openapi;
 mod routes;
 #[cfg(test)]
 mod tests;
+mod usage;
 
 use std::sync::Arc;
 
@@ -58,11 +59,16 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let audit_state = state.clone();
+    let usage_state = state.clone();
     routes::routes()
         .fallback(routes::fallback::route_not_found)
         .method_not_allowed_fallback(routes::fallback::route_not_found)
         .with_state(state)
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            usage_state,
+            usage::meter_request,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             audit_state,
             audit::audit_request,

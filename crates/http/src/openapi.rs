@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
     account, audit, events, identities, ledgers, notifications, operator, roles, secrets, stickers,
-    system, tokens, twins, users,
+    system, tokens, twins, usage, users,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +28,8 @@ use crate::routes::{
         operator::get_account,
         operator::suspend_account,
         operator::resume_account,
+        operator::get_audit_retention,
+        operator::set_audit_retention,
         account::who_am_i,
         account::get_account,
         account::update_account,
@@ -109,6 +111,7 @@ pub fn openapi_document() -> &'static str {
         document.merge(notifications::NotificationsApi::openapi());
         document.merge(events::EventsApi::openapi());
         document.merge(audit::AuditApi::openapi());
+        document.merge(usage::UsageApi::openapi());
         // The crate version would make the committed copy change on every release bump.
         document.info.version = "3.18.0-steward".to_owned();
         serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_owned()) + "\n"

@@ -68,6 +68,18 @@ event_stream_capacity = 4096
 # after 5) (STEWARD_WEBHOOK_LEASE_SECONDS, --webhook-lease-seconds).
 webhook_lease_seconds = 30
 
+# Whether API operations are recorded in the audit trail. Switch it off only to measure what
+# auditing costs (issue 8's benchmarks compare both in one run): with it off, nothing is
+# recorded and GET /audit shows no new records (STEWARD_AUDIT_ENABLED, --audit-enabled).
+audit_enabled = true
+
+# How long audit records are kept, in days, for accounts without a retention of their own
+# (the operator sets those: PUT /operator/accounts/{account}/audit-retention); 0 keeps them
+# forever. A record goes once it is older than the retention of both its data owner's and its
+# actor's account, and its Merkle hashes stay, so the log keeps verifying
+# (STEWARD_AUDIT_RETENTION_DAYS, --audit-retention-days).
+audit_retention_days = 0
+
 # How often audit records of reads and refusals are written to the audit log, in
 # milliseconds: a crash loses at most this long of them (writes are audited in their own
 # transaction) (STEWARD_AUDIT_FLUSH_MILLISECONDS, --audit-flush-milliseconds).
@@ -148,6 +160,10 @@ pub struct Config {
     pub event_stream_capacity: usize,
     /// How long a node holds a webhook message it is delivering before another node may.
     pub webhook_lease_seconds: u64,
+    /// Whether API operations are recorded in the audit trail.
+    pub audit_enabled: bool,
+    /// Default audit retention in days (0 = forever).
+    pub audit_retention_days: u32,
     /// How often queued audit records are written, in milliseconds (the most a crash can lose).
     pub audit_flush_milliseconds: u64,
     /// How often the audit log is sealed and a checkpoint signed while there is activity, in milliseconds.
@@ -178,6 +194,8 @@ impl Default for Config {
             event_retention_seconds: 24 * 60 * 60,
             event_stream_capacity: 4_096,
             webhook_lease_seconds: 30,
+            audit_enabled: true,
+            audit_retention_days: 0,
             audit_flush_milliseconds: 200,
             audit_seal_interval_milliseconds: 2_000,
             audit_key_file: None,
@@ -205,6 +223,8 @@ struct ConfigFile {
     event_retention_seconds: Option<u64>,
     event_stream_capacity: Option<usize>,
     webhook_lease_seconds: Option<u64>,
+    audit_enabled: Option<bool>,
+    audit_retention_days: Option<u32>,
     audit_flush_milliseconds: Option<u64>,
     audit_seal_interval_milliseconds: Option<u64>,
     audit_key_file: Option<PathBuf>,
@@ -242,6 +262,10 @@ pub struct ConfigOverrides {
     pub event_stream_capacity: Option<usize>,
     /// Webhook delivery lease in seconds.
     pub webhook_lease_seconds: Option<u64>,
+    /// Whether the audit trail records operations.
+    pub audit_enabled: Option<bool>,
+    /// Default audit retention in days.
+    pub audit_retention_days: Option<u32>,
     /// Audit flush interval in milliseconds.
     pub audit_flush_milliseconds: Option<u64>,
     /// Audit seal interval in milliseconds.
@@ -353,6 +377,14 @@ impl Config {
                 .webhook_lease_seconds
                 .or(file_layer.webhook_lease_seconds)
                 .unwrap_or(defaults.webhook_lease_seconds),
+            audit_enabled: overrides
+                .audit_enabled
+                .or(file_layer.audit_enabled)
+                .unwrap_or(defaults.audit_enabled),
+            audit_retention_days: overrides
+                .audit_retention_days
+                .or(file_layer.audit_retention_days)
+                .unwrap_or(defaults.audit_retention_days),
             audit_flush_milliseconds: overrides
                 .audit_flush_milliseconds
                 .or(file_layer.audit_flush_milliseconds)
@@ -401,6 +433,8 @@ impl Config {
             callbacks: self.callback_policy(),
             event_retention_millis: self.event_retention_seconds.saturating_mul(1_000),
             event_stream_capacity: self.event_stream_capacity,
+            audit_enabled: self.audit_enabled,
+            audit_retention_days: self.audit_retention_days,
             ..steward_core::ServiceSettings::default()
         }
     }
@@ -449,6 +483,12 @@ impl Config {
                 "`webhook_lease_seconds` must be at least 10 (a delivery attempt may take 5)"
                     .to_owned(),
             ));
+        }
+        if self.audit_retention_days > steward_core::audit::retention::MAX_RETENTION_DAYS {
+            return Err(ConfigError::Value(format!(
+                "`audit_retention_days` must be between 0 (forever) and {}",
+                steward_core::audit::retention::MAX_RETENTION_DAYS
+            )));
         }
         if !(10..=60_000).contains(&self.audit_flush_milliseconds) {
             return Err(ConfigError::Value(

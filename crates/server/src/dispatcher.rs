@@ -183,7 +183,12 @@ impl Dispatcher {
             }
         };
         match recorded {
-            Ok(()) => outcome,
+            Ok(()) => {
+                if matches!(outcome, Outcome::Delivered) {
+                    self.steward.record_webhook_delivered(claim.topic_account);
+                }
+                outcome
+            }
             // The subscription was deleted meanwhile (and its messages with it), or the lease
             // ran out and another dispatcher holds the message now.
             Err(StoreError::NotFound(_)) => {

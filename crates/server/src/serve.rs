@@ -100,6 +100,11 @@ pub async fn serve(
     let signer = load_audit_signer(&config.audit_key_path(), &settings.public_url)?;
     tracing::info!(key = %signer.verifier_key(), "audit checkpoints are signed with this key");
     settings.audit_signer = Some(signer);
+    if !config.audit_enabled {
+        tracing::warn!(
+            "the audit trail is switched off (audit_enabled = false): no operation is recorded"
+        );
+    }
     let steward = Steward::start(store.clone(), Arc::new(SystemClock), settings)
         .await
         .map_err(|error| anyhow::anyhow!("cannot start services: {error}"))?;
@@ -117,6 +122,11 @@ pub async fn serve(
         Duration::from_millis(config.audit_flush_milliseconds),
         Duration::from_millis(config.audit_seal_interval_milliseconds),
         audit_stop,
+    ));
+    let metering = tokio::spawn(run_usage_flush(
+        steward.clone(),
+        Duration::from_millis(config.audit_flush_milliseconds),
+        stop_auditing.subscribe(),
     ));
     let housekeeping = tokio::spawn(run_housekeeping(
         steward.clone(),
@@ -177,6 +187,10 @@ pub async fn serve(
     // it after the last seal below.
     let _ = stop_auditing.send(true);
     let _ = auditing.await;
+    let _ = metering.await;
+    if let Err(error) = steward.flush_usage().await {
+        tracing::warn!(%error, "writing the last usage counters failed");
+    }
     // What the requests of this run left queued is written before the store closes.
     if let Err(error) = steward.flush_audit().await {
         tracing::warn!(%error, "writing the last audit records failed");
@@ -288,6 +302,28 @@ async fn run_audit(
     }
 }
 
+/// Adds this node's usage counts to the database every `flush` (the audit flush interval),
+/// until `stop` turns true (between two flushes, never inside one); failures are logged and the
+/// counts kept for the next flush.
+async fn run_usage_flush(
+    steward: Steward,
+    flush: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut flushing = tokio::time::interval(flush);
+    flushing.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = flushing.tick() => {
+                if let Err(error) = steward.flush_usage().await {
+                    tracing::warn!(%error, "writing usage counters failed; retrying");
+                }
+            }
+        }
+    }
+}
+
 /// Runs housekeeping every `interval` until aborted. A failed pass is logged and retried at
 /// the next tick; it never stops the server.
 async fn run_housekeeping(steward: Steward, interval: Duration) {
@@ -304,6 +340,8 @@ async fn run_housekeeping(steward: Steward, interval: Duration) {
                     transactions = report.transactions,
                     subscriptions = report.subscriptions,
                     dead_letters = report.dead_letters,
+                    usage_counters = report.usage_counters,
+                    log_messages = report.log_messages,
                     "housekeeping removed expired data"
                 );
             }

@@ -186,7 +186,17 @@ macro_rules! conformance_tests {
                 audit_seal_is_a_compare_and_set_with_its_hashes_and_checkpoint,
                 concurrent_audit_seals_succeed_exactly_once,
                 concurrent_audit_appends_get_seqs_without_gaps_or_duplicates,
+                audit_retention_deletes_sealed_records_expired_for_both_parties,
+                concurrent_audit_pruning_deletes_each_record_once,
                 // ---- end audit ----
+                // ---- usage and account log (cases/usage.rs) ----
+                usage_increments_of_concurrent_nodes_add_up,
+                usage_pruning_deletes_only_older_buckets,
+                account_log_appends_and_pages_in_seq_order,
+                concurrent_account_log_appends_get_seqs_without_gaps,
+                dead_letters_append_to_the_subscribers_log,
+                account_log_pruning_keeps_seqs_increasing,
+                // ---- end usage and account log ----
             ]
         );
     };

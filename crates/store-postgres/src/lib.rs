@@ -24,6 +24,7 @@ mod stickers;
 pub mod testing;
 mod transactions;
 mod twins;
+mod usage;
 
 use std::time::Duration;
 
@@ -32,10 +33,12 @@ use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, AuditCheckpoint, AuditRecord,
-    ClaimedDelivery, Delivery, Event, HistoryRecord, Identity, Ledger, LedgerTransaction,
-    NewSecret, Role, RoleId, Secret, SecretPin, Sticker, StoredAuditRecord, Subscription,
-    Timestamp, Twin, TwinId, User, UserId,
+    AuditRetention, ClaimedDelivery, Delivery, Event, HistoryRecord, Identity, Ledger,
+    LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, StoredAuditRecord,
+    Subscription, Timestamp, Twin, TwinId, User, UserId,
 };
+use steward_domain::{AccountLogMessage, UsageIncrement};
+use steward_store::UsageReport;
 use steward_store::{
     AuditHash, AuditQuery, DeadLetter, HistoryQuery, IdentityScope, LedgerEffects, LedgerOf,
     PageRequest, StickerQuery, Store, StoreError, TerminationOutcome,
@@ -621,11 +624,77 @@ impl Store for PostgresStore {
         self.list_audit_checkpoint_rows(after, limit).await
     }
 
+    async fn set_audit_retention(
+        &self,
+        account: AccountId,
+        days: Option<u32>,
+    ) -> Result<(), StoreError> {
+        self.set_audit_retention_row(account, days).await
+    }
+
+    async fn get_audit_retention(&self, account: AccountId) -> Result<Option<u32>, StoreError> {
+        self.get_audit_retention_row(account).await
+    }
+
+    async fn prune_audit_records(
+        &self,
+        retention: &AuditRetention,
+        record: AuditRecord,
+    ) -> Result<u64, StoreError> {
+        self.prune_audit_rows(retention, record).await
+    }
+
     async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.get_setting_row(key).await
     }
 
     async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String, StoreError> {
         self.insert_setting_if_absent(key, value).await
+    }
+
+    // ---- usage and account log ----
+
+    async fn add_usage(&self, increments: &[UsageIncrement]) -> Result<(), StoreError> {
+        self.add_usage_rows(increments).await
+    }
+
+    async fn get_usage(
+        &self,
+        account: AccountId,
+        user: Uuid,
+        from_bucket: &str,
+        to_bucket: &str,
+    ) -> Result<UsageReport, StoreError> {
+        self.get_usage_rows(account, user, from_bucket, to_bucket)
+            .await
+    }
+
+    async fn prune_usage(&self, before_bucket: &str, limit: u32) -> Result<u64, StoreError> {
+        self.prune_usage_rows(before_bucket, limit).await
+    }
+
+    async fn append_account_log(
+        &self,
+        account: AccountId,
+        messages: &[(Timestamp, String)],
+    ) -> Result<u64, StoreError> {
+        self.append_account_log_rows(account, messages).await
+    }
+
+    async fn list_account_log(
+        &self,
+        account: AccountId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AccountLogMessage>, StoreError> {
+        self.list_account_log_rows(account, after, limit).await
+    }
+
+    async fn prune_account_log(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError> {
+        self.prune_account_log_rows(before, limit).await
+    }
+
+    async fn count_pending_deliveries(&self, account: AccountId) -> Result<u64, StoreError> {
+        self.count_pending_delivery_rows(account).await
     }
 }

@@ -80,6 +80,7 @@ struct ClaimRow {
     created_ts: i64,
     lease_until: i64,
     callback_url: String,
+    topic_account_id: Uuid,
     validity_ts: i64,
 }
 
@@ -98,6 +99,7 @@ impl TryFrom<ClaimRow> for ClaimedDelivery {
                 created_ts: Timestamp::from_millis(row.created_ts),
             },
             callback_url: row.callback_url,
+            topic_account: AccountId::from_uuid(row.topic_account_id),
             validity_ts: Timestamp::from_millis(row.validity_ts),
             lease_until: Timestamp::from_millis(row.lease_until),
         })
@@ -454,7 +456,7 @@ impl PostgresStore {
              WHERE d.message = claimable.message AND s.id = d.subscription_id \
              RETURNING d.seq, d.message, d.subscription_id, d.body, d.attempts, \
                        d.next_attempt_ts, d.created_ts, d.lease_until, \
-                       s.callback_url, s.validity_ts",
+                       s.callback_url, s.topic_account_id, s.validity_ts",
         )
         .bind(now.as_millis())
         .bind(lease_until.as_millis())
@@ -519,29 +521,36 @@ impl PostgresStore {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         ensure_no_nul("dead letter reason", [reason])?;
+        let mut tx = self.pool.begin().await.map_err(database_error)?;
         // One statement moves the row: of concurrent movers (or a mover and a finisher) only
-        // the one whose DELETE removed the row inserts a dead letter.
-        let moved = sqlx::query(
+        // the one whose DELETE removed the row inserts a dead letter (and logs it).
+        let moved: Option<(Uuid, String)> = sqlx::query_as(
             "WITH moved AS ( \
                  DELETE FROM deliveries \
                  WHERE message = $1 AND ($4::BIGINT IS NULL OR lease_until = $4) \
-                 RETURNING message, subscription_id) \
-             INSERT INTO dead_letters \
-                 (message, subscription_id, subscriber_account_id, reason, dead_ts) \
-             SELECT moved.message, moved.subscription_id, s.subscriber_account_id, $2, $3 \
-             FROM moved JOIN subscriptions AS s ON s.id = moved.subscription_id",
+                 RETURNING message, subscription_id), \
+             dead AS ( \
+                 INSERT INTO dead_letters \
+                     (message, subscription_id, subscriber_account_id, reason, dead_ts) \
+                 SELECT moved.message, moved.subscription_id, s.subscriber_account_id, $2, $3 \
+                 FROM moved JOIN subscriptions AS s ON s.id = moved.subscription_id \
+                 RETURNING subscription_id, subscriber_account_id) \
+             SELECT dead.subscriber_account_id, s.topic \
+             FROM dead JOIN subscriptions AS s ON s.id = dead.subscription_id",
         )
         .bind(message)
         .bind(reason)
         .bind(now.as_millis())
         .bind(lease.map(|lease| lease.as_millis()))
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(unique_means_exists(Entity::Delivery))?;
-        if moved.rows_affected() == 0 {
+        let Some((subscriber, topic)) = moved else {
             return Err(StoreError::NotFound(Entity::Delivery));
-        }
-        Ok(())
+        };
+        let text = steward_domain::dead_letter_log_text(now, message, &topic, reason);
+        crate::usage::append_log(&mut tx, AccountId::from_uuid(subscriber), &[(now, text)]).await?;
+        tx.commit().await.map_err(database_error)
     }
 
     pub(crate) async fn list_dead_letter_rows(

@@ -35,7 +35,7 @@ impl SqliteStore {
         role: &Role,
     ) -> Result<(), StoreError> {
         ensure_created_in(account, role.account, Entity::Role)?;
-        let mut connection = self.pool.acquire().await.map_err(database_error)?;
+        let mut connection = self.writer.acquire().await.map_err(database_error)?;
         Self::insert_role_in(&mut connection, role).await
     }
 
@@ -113,7 +113,7 @@ impl SqliteStore {
         .bind(role.updated_ts.as_millis())
         .bind(account.to_string())
         .bind(role.id.to_string())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(database_error)?;
         if result.rows_affected() == 0 {
@@ -161,7 +161,7 @@ impl SqliteStore {
         user: &User,
     ) -> Result<(), StoreError> {
         ensure_created_in(account, user.account, Entity::User)?;
-        let mut connection = self.pool.acquire().await.map_err(database_error)?;
+        let mut connection = self.writer.acquire().await.map_err(database_error)?;
         Self::insert_user_in(&mut connection, user).await
     }
 
@@ -245,7 +245,7 @@ impl SqliteStore {
         .bind(user.updated_ts.as_millis())
         .bind(account.to_string())
         .bind(user.id.to_string())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(foreign_key_means_missing(Entity::Role, Entity::User))?;
         if result.rows_affected() == 0 {

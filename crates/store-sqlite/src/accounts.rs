@@ -79,7 +79,7 @@ impl SqliteStore {
         .bind(status.as_str())
         .bind(now.as_millis())
         .bind(account.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(database_error)?;
         row.ok_or(StoreError::NotFound(Entity::Account))?.try_into()
@@ -98,7 +98,7 @@ impl SqliteStore {
         .bind(encode_optional_json(resource_access_log)?)
         .bind(now.as_millis())
         .bind(account.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(database_error)?;
         row.ok_or(StoreError::NotFound(Entity::Account))?.try_into()

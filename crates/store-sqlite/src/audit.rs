@@ -10,7 +10,10 @@
 use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-use steward_domain::{AuditCheckpoint, AuditRecord, StoredAuditRecord, Timestamp};
+use steward_domain::{
+    seq_ranges, AccountId, AuditCheckpoint, AuditRecord, AuditRetention, StoredAuditRecord,
+    Timestamp,
+};
 use steward_store::columns::{corrupt, decode_json};
 use steward_store::{AuditHash, AuditQuery, Entity, StoreError};
 
@@ -408,5 +411,87 @@ impl Store {
         .await
         .map_err(database_error)?;
         rows.into_iter().map(AuditCheckpoint::try_from).collect()
+    }
+
+    pub(crate) async fn set_audit_retention_row(
+        &self,
+        account: AccountId,
+        days: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
+        match days {
+            Some(days) => sqlx::query(
+                "INSERT INTO audit_retention (account_id, days) VALUES (?, ?) \
+                 ON CONFLICT (account_id) DO UPDATE SET days = excluded.days",
+            )
+            .bind(account.to_string())
+            .bind(i64::from(days)),
+            None => sqlx::query("DELETE FROM audit_retention WHERE account_id = ?")
+                .bind(account.to_string()),
+        }
+        .execute(&mut *transaction)
+        .await
+        .map_err(database_error)?;
+        transaction.commit().await.map_err(database_error)
+    }
+
+    pub(crate) async fn get_audit_retention_row(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<u32>, StoreError> {
+        let days: Option<i64> =
+            sqlx::query_scalar("SELECT days FROM audit_retention WHERE account_id = ?")
+                .bind(account.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database_error)?;
+        days.map(|days| u32::try_from(days).map_err(|_| corrupt("audit retention", days)))
+            .transpose()
+    }
+
+    pub(crate) async fn prune_audit_rows(
+        &self,
+        retention: &AuditRetention,
+        mut record: AuditRecord,
+    ) -> Result<u64, StoreError> {
+        if retention.limit == 0 {
+            return Ok(0);
+        }
+        let mut transaction = self.begin_write().await?;
+        // A record expires for one party when that party's retention (its own, else the
+        // default) is finite and has passed; it goes when it expired for both.
+        let seqs: Vec<i64> = sqlx::query_scalar(
+            "SELECT r.seq FROM audit_records r \
+             LEFT JOIN audit_retention o ON o.account_id = r.owner_account_id \
+             LEFT JOIN audit_retention a ON a.account_id = r.actor_account_id \
+             WHERE r.seq < (SELECT size FROM audit_tree) \
+               AND COALESCE(o.days, ?1) > 0 AND r.ts < ?2 - COALESCE(o.days, ?1) * 86400000 \
+               AND COALESCE(a.days, ?1) > 0 AND r.ts < ?2 - COALESCE(a.days, ?1) * 86400000 \
+             ORDER BY r.seq LIMIT ?3",
+        )
+        .bind(i64::from(retention.default_days))
+        .bind(retention.now.as_millis())
+        .bind(i64::from(retention.limit))
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(database_error)?;
+        if seqs.is_empty() {
+            return Ok(0);
+        }
+        let list = serde_json::to_string(&seqs)
+            .map_err(|error| StoreError::Backend(format!("cannot encode seqs: {error}")))?;
+        sqlx::query("DELETE FROM audit_records WHERE seq IN (SELECT value FROM json_each(?))")
+            .bind(list)
+            .execute(&mut *transaction)
+            .await
+            .map_err(database_error)?;
+        let deleted = seqs
+            .iter()
+            .map(|&seq| read_size("audit seq", seq))
+            .collect::<Result<Vec<u64>, StoreError>>()?;
+        record.pruned = Some(seq_ranges(&deleted));
+        append_audit(&mut transaction, std::slice::from_ref(&record)).await?;
+        transaction.commit().await.map_err(database_error)?;
+        Ok(deleted.len() as u64)
     }
 }

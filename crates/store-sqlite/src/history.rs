@@ -147,7 +147,7 @@ impl SqliteStore {
         )
         .bind(now.as_millis())
         .bind(i64::from(limit))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(database_error)?;
         Ok(deleted.rows_affected())

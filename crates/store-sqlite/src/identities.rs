@@ -172,7 +172,7 @@ impl SqliteStore {
         .bind(identity.twin.to_string())
         .bind(account.to_string())
         .bind(&identity.identity)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(database_error)?;
         if updated.rows_affected() == 0 {
@@ -194,7 +194,7 @@ impl SqliteStore {
         .bind(twin.to_string())
         .bind(account.to_string())
         .bind(identity)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(database_error)?;
         row.ok_or(StoreError::NotFound(Entity::Identity))?

@@ -77,6 +77,7 @@ struct ClaimRow {
     next_attempt_ts: i64,
     created_ts: i64,
     callback_url: String,
+    topic_account_id: String,
     validity_ts: i64,
 }
 
@@ -93,6 +94,7 @@ impl ClaimRow {
                 created_ts: Timestamp::from_millis(self.created_ts),
             },
             callback_url: self.callback_url,
+            topic_account: parse(&self.topic_account_id, "subscription topic account")?,
             validity_ts: Timestamp::from_millis(self.validity_ts),
             lease_until,
         })
@@ -442,7 +444,7 @@ impl SqliteStore {
         // message of the same subscription, leased or not, comes before it.
         let rows: Vec<ClaimRow> = sqlx::query_as(
             "SELECT d.seq, d.message, d.subscription_id, d.body, d.attempts, d.next_attempt_ts, \
-                    d.created_ts, s.callback_url, s.validity_ts \
+                    d.created_ts, s.callback_url, s.topic_account_id, s.validity_ts \
              FROM deliveries AS d JOIN subscriptions AS s ON s.id = d.subscription_id \
              WHERE d.next_attempt_ts <= ?1 \
                AND (d.lease_until IS NULL OR d.lease_until <= ?1) \
@@ -539,29 +541,41 @@ impl SqliteStore {
         ensure_no_nul("dead letter reason", [reason])?;
         let lease = lease.map(|lease| lease.as_millis());
         let mut tx = self.begin_write().await?;
-        let moved = sqlx::query(
+        let moving: Option<(String, String)> = sqlx::query_as(
+            "SELECT s.subscriber_account_id, s.topic \
+             FROM deliveries AS d JOIN subscriptions AS s ON s.id = d.subscription_id \
+             WHERE d.message = ? AND (? IS NULL OR d.lease_until = ?)",
+        )
+        .bind(message.to_string())
+        .bind(lease)
+        .bind(lease)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(database_error)?;
+        let Some((subscriber, topic)) = moving else {
+            return Err(StoreError::NotFound(Entity::Delivery));
+        };
+        sqlx::query(
             "INSERT INTO dead_letters \
              (message, subscription_id, subscriber_account_id, reason, dead_ts) \
              SELECT d.message, d.subscription_id, s.subscriber_account_id, ?, ? \
              FROM deliveries AS d JOIN subscriptions AS s ON s.id = d.subscription_id \
-             WHERE d.message = ? AND (? IS NULL OR d.lease_until = ?)",
+             WHERE d.message = ?",
         )
         .bind(reason)
         .bind(now.as_millis())
         .bind(message.to_string())
-        .bind(lease)
-        .bind(lease)
         .execute(&mut *tx)
         .await
         .map_err(unique_means_exists(Entity::Delivery))?;
-        if moved.rows_affected() == 0 {
-            return Err(StoreError::NotFound(Entity::Delivery));
-        }
         sqlx::query("DELETE FROM deliveries WHERE message = ?")
             .bind(message.to_string())
             .execute(&mut *tx)
             .await
             .map_err(database_error)?;
+        let subscriber: AccountId = parse(&subscriber, "subscriber account")?;
+        let text = steward_domain::dead_letter_log_text(now, message, &topic, reason);
+        crate::usage::append_log(&mut tx, subscriber, &[(now, text)]).await?;
         tx.commit().await.map_err(database_error)
     }
 
@@ -606,7 +620,7 @@ impl SqliteStore {
         )
         .bind(expired_before.as_millis())
         .bind(i64::from(limit))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(crate::error::database_error)?;
         let dead = sqlx::query(
@@ -615,7 +629,7 @@ impl SqliteStore {
         )
         .bind(dead_before.as_millis())
         .bind(i64::from(limit))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(crate::error::database_error)?;
         Ok((subscriptions.rows_affected(), dead.rows_affected()))

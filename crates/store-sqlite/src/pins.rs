@@ -28,7 +28,7 @@ impl SqliteStore {
         .bind(pin.secret_validity_ts.map(|ts| ts.as_millis()))
         .bind(pin.expires_ts.as_millis())
         .bind(pin.created_ts.as_millis())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(foreign_key_means_missing(Entity::User, Entity::Pin))?;
         Ok(())
@@ -86,7 +86,7 @@ impl SqliteStore {
         // redemption condition.
         let result = sqlx::query("DELETE FROM secret_pins WHERE expires_ts <= ?")
             .bind(now.as_millis())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(database_error)?;
         Ok(result.rows_affected())

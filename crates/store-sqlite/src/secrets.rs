@@ -79,7 +79,7 @@ impl SqliteStore {
         let result = sqlx::query("DELETE FROM secrets WHERE account_id = ? AND user_id = ?")
             .bind(account.to_string())
             .bind(user.to_string())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(database_error)?;
         if result.rows_affected() == 0 {

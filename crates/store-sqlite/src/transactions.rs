@@ -77,7 +77,7 @@ impl SqliteStore {
     ) -> Result<u64, StoreError> {
         let deleted = sqlx::query("DELETE FROM ledger_transactions WHERE created_ts < ?")
             .bind(before.as_millis())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(database_error)?;
         Ok(deleted.rows_affected())

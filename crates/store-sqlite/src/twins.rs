@@ -41,7 +41,7 @@ impl SqliteStore {
         )
         .bind(twin.created_ts.as_millis())
         .bind(twin.updated_ts.as_millis())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(foreign_key_means_missing(Entity::Account, Entity::Twin))?;
         Ok(())
@@ -74,7 +74,7 @@ impl SqliteStore {
         .bind(now.as_millis())
         .bind(twin.to_string())
         .bind(account.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(database_error)?;
         // Another account's twin is reported like a missing one: changes are the owner's alone.

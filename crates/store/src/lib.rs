@@ -16,10 +16,10 @@ use async_trait::async_trait;
 use serde_json::Map;
 use serde_json::Value;
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountStatus, AuditCheckpoint, AuditRecord,
-    ClaimedDelivery, Delivery, Event, HistoryRecord, HistoryWrite, Identity, Ledger,
-    LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker, StoredAuditRecord,
-    Subscription, Timestamp, Twin, TwinId, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountLogMessage, AccountStatus, AuditCheckpoint,
+    AuditRecord, AuditRetention, ClaimedDelivery, Delivery, Event, HistoryRecord, HistoryWrite,
+    Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker,
+    StoredAuditRecord, Subscription, Timestamp, Twin, TwinId, UsageIncrement, User, UserId,
 };
 use uuid::Uuid;
 
@@ -687,7 +687,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Moves a message that will not be delivered out of the outbox into the dead letters,
     /// with the reason, in one transaction (fenced by `lease` as for
-    /// [`Store::finish_delivery`]).
+    /// [`Store::finish_delivery`]). The same transaction appends
+    /// [`steward_domain::dead_letter_log_text`] to the subscriber account's log.
     async fn dead_letter_delivery(
         &self,
         message: Uuid,
@@ -801,6 +802,30 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<AuditCheckpoint>, StoreError>;
 
+    /// Sets how long the audit records of `account` are kept, in days (0: forever); `None`
+    /// removes the account's own retention, so the server's default applies.
+    async fn set_audit_retention(
+        &self,
+        account: AccountId,
+        days: Option<u32>,
+    ) -> Result<(), StoreError>;
+
+    /// The account's own audit retention in days, if it has one.
+    async fn get_audit_retention(&self, account: AccountId) -> Result<Option<u32>, StoreError>;
+
+    /// Deletes, in one transaction, up to `retention.limit` sealed records (seq below the
+    /// sealed size), lowest seqs first, that are older than the retention of their owner's
+    /// account and of their actor's account (a missing account, or one without a retention of
+    /// its own, has `retention.default_days`; 0 days never expires), and appends `record`
+    /// with [`AuditRecord::pruned`] set to the deleted seqs in the same transaction. The
+    /// stored hashes stay, so the Merkle log keeps verifying. Returns how many records it
+    /// deleted; with none, nothing is appended.
+    async fn prune_audit_records(
+        &self,
+        retention: &AuditRetention,
+        record: AuditRecord,
+    ) -> Result<u64, StoreError>;
+
     // ---- server settings ------------------------------------------------------------------
 
     /// Reads a server-wide setting (operator token hash, signing keys, ...).
@@ -809,4 +834,56 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a server-wide setting only if it is not set yet; returns the value now stored.
     /// Lets several nodes starting at once agree on one generated value.
     async fn put_setting_if_absent(&self, key: &str, value: &str) -> Result<String, StoreError>;
+
+    // ---- usage and account log ----
+    //
+    // Usage counters are hourly and additive: several nodes add their increments to the same
+    // rows. Account log messages get a per-account `seq` from a counter row updated in the
+    // appending transaction, so `seq`s increase in commit order and a reader that saw `n` never
+    // later finds a message below `n`. Dead letters append to the subscriber's log in
+    // [`Store::dead_letter_delivery`]'s transaction.
+
+    /// Adds each increment to its counter (`value = value + increment`, creating the row at 0),
+    /// all in one transaction. Increments of the same counter may repeat; they add up.
+    async fn add_usage(&self, increments: &[UsageIncrement]) -> Result<(), StoreError>;
+
+    /// The counters of `user` ([`steward_domain::NO_USER`] for account-level usage) of
+    /// `account` in buckets from `from_bucket` to `to_bucket` (inclusive): bucket → counter →
+    /// value. Buckets without counters are absent.
+    async fn get_usage(
+        &self,
+        account: AccountId,
+        user: Uuid,
+        from_bucket: &str,
+        to_bucket: &str,
+    ) -> Result<UsageReport, StoreError>;
+
+    /// Deletes up to `limit` counters of buckets before `before_bucket`; returns how many.
+    async fn prune_usage(&self, before_bucket: &str, limit: u32) -> Result<u64, StoreError>;
+
+    /// Appends messages (time, text) to the log of `account` in one transaction, in order;
+    /// returns the `seq` of the last (0 for none). `NotFound(Account)` for a missing account.
+    async fn append_account_log(
+        &self,
+        account: AccountId,
+        messages: &[(Timestamp, String)],
+    ) -> Result<u64, StoreError>;
+
+    /// Messages of the log of `account` with `seq > after`, in `seq` order, at most `limit`.
+    async fn list_account_log(
+        &self,
+        account: AccountId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AccountLogMessage>, StoreError>;
+
+    /// Deletes up to `limit` log messages (of any account) appended before `before`; returns
+    /// how many.
+    async fn prune_account_log(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError>;
+
+    /// How many messages wait in the outbox for the subscriptions of `account` (as subscriber).
+    async fn count_pending_deliveries(&self, account: AccountId) -> Result<u64, StoreError>;
 }
+
+/// Usage counters by bucket (`YYYY-MM-DD-HH`) and counter name.
+pub type UsageReport = std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>;

@@ -130,6 +130,18 @@ def run(base_url, shop_secret, shop_account, courier_secret, courier_account, co
           f"event: {notification['event']}")
     step("an entry added with publish {orders: true} -> a signed Notification for the topic")
 
+    # The dispatcher counts each delivered message for the topic's account (after the receiver
+    # answered, so wait for it): the confirmation and the notification.
+    deadline, published = time.time() + 10, 0
+    while time.time() < deadline:
+        usage = call(shop, "get_account_usage", expect=200)["usage"]
+        published = sum(bucket.get("task_publish_topic_count", 0) for bucket in usage.values())
+        if published >= 2:
+            break
+        time.sleep(0.1)
+    check(published == 2, f"get_account_usage: task_publish_topic_count is {published}: {usage}")
+    step("get_account_usage counts the two delivered messages (task_publish_topic_count)")
+
     body = call(anonymous, "webhook_confirm_subscription", shop_account,
                 params={"token": "0" * 64}, expect=404)
     check_error("webhook_confirm_subscription (wrong token)", body, 404653)

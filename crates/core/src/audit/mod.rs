@@ -4,7 +4,8 @@
 //! while deciding (the caller, the twin, whose data, which entries were returned and which
 //! withheld, the rules that decided) through [`note`], which finds the scope of the running
 //! request (a task-local) and does nothing outside one. When the answer is ready the HTTP layer
-//! closes the scope into a record:
+//! closes the scope into a record (plus, for a read returning the data of several accounts, one
+//! record per other data owner: see [`owners`]):
 //!
 //! * writes record it themselves **in the write's transaction** (see
 //!   [`AuditScope::record_in_transaction`]): a write is never stored without its record;
@@ -14,9 +15,14 @@
 //!
 //! Records are leaves of a Merkle log that [seal](seal) extends and signs (checkpoints).
 
+mod owners;
 pub(crate) mod recorder;
+pub mod retention;
 pub mod seal;
 pub mod view;
+
+pub(crate) use owners::OwnerAccess;
+pub use owners::MAX_OWNER_RECORDS;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -44,6 +50,9 @@ struct Draft {
     /// The data concerned was noted (the first note is the request's own object; later ones,
     /// such as reference sources, do not replace it).
     data_noted: bool,
+    /// What a read returning several accounts' data showed of each (none on the common path,
+    /// which therefore allocates nothing for it).
+    owners: Option<Box<owners::OwnerShares>>,
 }
 
 /// The audit record of one request, being gathered. Cheap to clone.
@@ -62,6 +71,7 @@ impl AuditScope {
                 record: Some(record),
                 written: false,
                 data_noted: false,
+                owners: None,
             })),
         }
     }
@@ -71,18 +81,26 @@ impl AuditScope {
         SCOPE.scope(self.clone(), future).await
     }
 
-    /// Closes the scope with the answer's status; `None` if the record was already stored with
-    /// the request's write.
-    pub fn finish(&self, status: u16, ts: Timestamp) -> Option<AuditRecord> {
-        let mut draft = self.draft.lock().ok()?;
+    /// Closes the scope with the answer's status: the request's record first, then one record
+    /// per other data owner whose data the request returned (see [`owners`]). Empty once
+    /// finished, and when the records were already stored with the request's write.
+    pub fn finish(&self, status: u16, ts: Timestamp) -> Vec<AuditRecord> {
+        let Ok(mut draft) = self.draft.lock() else {
+            return Vec::new();
+        };
         if draft.written {
-            return None;
+            return Vec::new();
         }
-        let mut record = draft.record.take()?;
+        let Some(mut record) = draft.record.take() else {
+            return Vec::new();
+        };
         record.status = status;
         record.outcome = outcome(status).to_owned();
         record.ts = ts;
-        Some(record)
+        match draft.owners.take() {
+            None => vec![record],
+            Some(owners) => owners.into_records(record),
+        }
     }
 }
 
@@ -91,6 +109,13 @@ fn outcome(status: u16) -> &'static str {
         "allowed"
     } else {
         "denied"
+    }
+}
+
+impl crate::Steward {
+    /// Whether this node records API operations in the audit trail.
+    pub fn audit_enabled(&self) -> bool {
+        self.settings.audit_enabled
     }
 }
 
@@ -190,20 +215,28 @@ fn bounded(mut text: String) -> String {
     text
 }
 
-/// The record a write stores in its own transaction, answered with `status`; `None` outside
-/// a request. Call [`mark_written`] once the write committed.
-pub(crate) fn record_in_transaction(status: u16, ts: Timestamp) -> Option<AuditRecord> {
+/// The records a write stores in its own transaction, answered with `status` (the request's
+/// own, then one per other data owner, as [`AuditScope::finish`] makes them); empty outside a
+/// request. The draft stays as it is, for a retried attempt; call [`mark_written`] once the
+/// write committed.
+pub(crate) fn record_in_transaction(status: u16, ts: Timestamp) -> Vec<AuditRecord> {
     SCOPE
         .try_with(|scope| {
-            let draft = scope.draft.lock().ok()?;
-            let mut record = draft.record.clone()?;
+            let Ok(draft) = scope.draft.lock() else {
+                return Vec::new();
+            };
+            let Some(mut record) = draft.record.clone() else {
+                return Vec::new();
+            };
             record.status = status;
             record.outcome = outcome(status).to_owned();
             record.ts = ts;
-            Some(record)
+            match &draft.owners {
+                None => vec![record],
+                Some(owners) => owners.as_ref().clone().into_records(record),
+            }
         })
-        .ok()
-        .flatten()
+        .unwrap_or_default()
 }
 
 /// The running request's record was stored with its write: the HTTP layer must not record it
@@ -220,8 +253,7 @@ pub(crate) fn mark_written() {
 pub(crate) fn role_basis(principal: &Principal, operation: &str) -> String {
     let rules = &principal.role.rules;
     format!(
-        "role {} `{}` allows {operation}; twin_rule: {}; entry_rule: {}",
-        principal.role.id,
+        "role `{}` allows {operation}; twin_rule: {}; entry_rule: {}",
         principal.role.name,
         rules.twin_rule.as_deref().map_or_else(
             || "none (own twins only)".to_owned(),
@@ -231,6 +263,23 @@ pub(crate) fn role_basis(principal: &Principal, operation: &str) -> String {
             .entry_rule
             .as_deref()
             .map_or_else(|| "none".to_owned(), |rule| format!("`{rule}`")),
+    )
+}
+
+/// Like [`role_basis`], for identity decisions: the role's `twin_rule` and `identity_rule`.
+pub(crate) fn identity_role_basis(principal: &Principal, operation: &str) -> String {
+    let rules = &principal.role.rules;
+    format!(
+        "role `{}` allows {operation}; twin_rule: {}; identity_rule: {}",
+        principal.role.name,
+        rules.twin_rule.as_deref().map_or_else(
+            || "none (own twins only)".to_owned(),
+            |rule| format!("`{rule}`")
+        ),
+        rules.identity_rule.as_deref().map_or_else(
+            || "none (own identities only)".to_owned(),
+            |rule| format!("`{rule}`")
+        ),
     )
 }
 
@@ -247,13 +296,13 @@ mod tests {
         scope.run(async { note_data(Some(twin), owner) }).await;
         // Outside any scope: ignored.
         note_data(None, AccountId::new_random());
-        let record = scope.finish(200, Timestamp::from_millis(2)).unwrap();
+        let record = scope.finish(200, Timestamp::from_millis(2)).pop().unwrap();
         assert_eq!(record.twin, Some(twin));
         assert_eq!(record.owner, Some(owner));
         assert_eq!(record.outcome, "allowed");
         assert_eq!(record.ts, Timestamp::from_millis(2));
         assert!(
-            scope.finish(200, Timestamp::from_millis(3)).is_none(),
+            scope.finish(200, Timestamp::from_millis(3)).is_empty(),
             "finished once"
         );
     }
@@ -272,9 +321,9 @@ mod tests {
                 mark_written();
                 record
             })
-            .await
-            .unwrap();
-        assert_eq!(stored.status, 201);
-        assert!(scope.finish(201, Timestamp::from_millis(6)).is_none());
+            .await;
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].status, 201);
+        assert!(scope.finish(201, Timestamp::from_millis(6)).is_empty());
     }
 }

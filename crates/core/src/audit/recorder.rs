@@ -20,6 +20,8 @@ pub(crate) struct AuditRecorder {
     queue: Mutex<Vec<AuditRecord>>,
     /// One flush at a time, so records keep their order.
     flushing: tokio::sync::Mutex<()>,
+    /// When this node last pruned the log by retention (clock millis; 0: not yet).
+    pub(crate) pruned_at: std::sync::atomic::AtomicI64,
 }
 
 impl Steward {

@@ -3,7 +3,9 @@
 //! A data owner sees every access to its data by anyone; an actor sees its own accesses; nobody
 //! sees records about a third party's data. The names of entries withheld from an actor and
 //! the owner's entry rules are the owner's business: an actor viewing a record about another
-//! account's data sees how many entries were withheld, not which, and no `entry_basis`.
+//! account's data sees how many entries were withheld, not which, and no `entry_basis`. A read
+//! returning several accounts' data made one record per owner (see `owners`), so the same rule
+//! shows each owner its own withheld names and nobody another owner's.
 
 use serde_json::{json, Value as Json};
 use steward_domain::{AccountId, AuditRecord, Timestamp, TwinId};

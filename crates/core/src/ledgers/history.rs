@@ -114,6 +114,19 @@ impl Steward {
         let account = ledger.account;
         let now = self.clock.now();
         let visible = visible_entry_names(principal, &twin, &ledger, &self.rule_cache, now);
+        if crate::audit::active() {
+            // Asked for: the entries named, or without names every entry keeping history.
+            super::note_entry_decisions(
+                principal,
+                "get_twin_ledger_entry_history",
+                &ledger,
+                &visible,
+                |name, entry| match names {
+                    Some(names) => names.iter().any(|wanted| wanted == name),
+                    None => retention(entry).is_some(),
+                },
+            );
+        }
         let wanted: Vec<String> = match names {
             Some(names) => names.to_vec(),
             None => visible

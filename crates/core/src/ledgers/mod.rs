@@ -12,6 +12,7 @@ pub use references::{ReferenceStatus, ResolvedSource};
 pub use write::{Conditions, WriteOptions, MAX_TRANSACTION_ID_CHARS};
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 use steward_domain::{AccountId, Entry, Ledger, Timestamp, Twin, TwinId};
@@ -100,44 +101,65 @@ pub(crate) fn empty_ledger(twin: TwinId, account: AccountId, now: Timestamp) -> 
 }
 
 /// Notes in the request's audit record which entries a read returned and which it withheld,
-/// with the rules that decided: the role's, and each returned entry's `visibility`.
+/// with the rules that decided: the role's, and each returned entry's `visibility`. `asked`
+/// says which entries the read is about (the `entries` asked for, or for history every entry
+/// keeping history); the others are neither returned nor withheld.
 fn note_entry_decisions(
     principal: &Principal,
     operation: &str,
     ledger: &Ledger,
     visible: &std::collections::BTreeSet<String>,
-    names: Option<&[String]>,
+    asked: impl Fn(&str, &Entry) -> bool,
 ) {
-    let asked = |name: &String| names.is_none_or(|wanted| wanted.iter().any(|w| w == name));
-    let returned: Vec<&String> = ledger
-        .entries
-        .keys()
-        .filter(|name| visible.contains(*name) && asked(name))
-        .collect();
-    let withheld: Vec<&String> = ledger
-        .entries
-        .keys()
-        .filter(|name| !visible.contains(*name) && asked(name))
-        .collect();
+    let mut returned: Vec<&String> = Vec::new();
+    let mut withheld: Vec<&String> = Vec::new();
+    for (name, entry) in &ledger.entries {
+        if !asked(name, entry) {
+            continue;
+        }
+        if visible.contains(name) {
+            returned.push(name);
+        } else {
+            withheld.push(name);
+        }
+    }
     let mut basis = crate::audit::role_basis(principal, operation);
-    let mut entry_basis = Vec::new();
+    let mut entry_basis = String::new();
     if ledger.account != principal.account {
+        // Entries usually share a few rules: each rule once, with the entries it admitted.
+        let mut by_rule: Vec<(&str, Vec<&str>)> = Vec::new();
         for name in &returned {
             if let Some(rule) = ledger
                 .entries
                 .get(*name)
                 .and_then(|entry| entry.visibility.as_deref())
             {
-                entry_basis.push(format!("{name}: visibility `{rule}`"));
+                match by_rule.iter_mut().find(|(known, _)| *known == rule) {
+                    Some((_, names)) => names.push(name),
+                    None => by_rule.push((rule, vec![name])),
+                }
             }
         }
+        for (rule, names) in by_rule {
+            if !entry_basis.is_empty() {
+                entry_basis.push_str("; ");
+            }
+            let _ = write!(
+                entry_basis,
+                "visibility `{rule}` admits {}",
+                names.join(", ")
+            );
+        }
         if !withheld.is_empty() {
-            entry_basis.push("withheld: no visibility rule admits the caller".to_owned());
+            if !entry_basis.is_empty() {
+                entry_basis.push_str("; ");
+            }
+            entry_basis.push_str("withheld: no visibility rule admits the caller");
         }
     } else {
         basis.push_str("; own ledger");
     }
-    let entry_basis = (!entry_basis.is_empty()).then(|| entry_basis.join("; "));
+    let entry_basis = (!entry_basis.is_empty()).then_some(entry_basis);
     crate::audit::note_entries(
         returned.into_iter(),
         withheld.into_iter(),
@@ -246,7 +268,9 @@ impl Steward {
         let now = self.clock.now();
         let visible = visible_entry_names(principal, &twin, &ledger, &self.rule_cache, now);
         if crate::audit::active() {
-            note_entry_decisions(principal, operation, &ledger, &visible, names);
+            note_entry_decisions(principal, operation, &ledger, &visible, |name, _| {
+                names.is_none_or(|wanted| wanted.iter().any(|w| w == name))
+            });
         }
         let mut sources = SourceReader::new(self, principal, now);
         sources.know(&twin, &ledger, &visible);

@@ -351,9 +351,7 @@ impl Steward {
                 transaction: remembered,
                 deliveries,
                 events,
-                audit: crate::audit::record_in_transaction(status, now)
-                    .into_iter()
-                    .collect(),
+                audit: crate::audit::record_in_transaction(status, now),
             };
             match self
                 .store

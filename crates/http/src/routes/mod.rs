@@ -15,6 +15,7 @@ pub(crate) mod stickers;
 pub(crate) mod system;
 pub(crate) mod tokens;
 pub(crate) mod twins;
+pub(crate) mod usage;
 pub(crate) mod users;
 
 use axum::routing::{get, post};
@@ -45,6 +46,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/operator/accounts/{account}/resume",
             post(operator::resume_account),
+        )
+        .route(
+            "/operator/accounts/{account}/audit-retention",
+            get(operator::get_audit_retention).put(operator::set_audit_retention),
         )
         .route("/whoami", get(account::who_am_i))
         .route(
@@ -102,6 +107,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(notifications::routes())
         .merge(events::routes())
         .merge(audit::routes())
+        .merge(usage::routes())
 }
 
 #[cfg(test)]

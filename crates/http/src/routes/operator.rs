@@ -205,3 +205,83 @@ async fn change_status(
             .into(),
     ))
 }
+
+/// Body of `PUT /operator/accounts/{account}/audit-retention`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditRetentionRequest {
+    /// Days the account's audit records are kept (0: forever, at most 36500); `null` removes
+    /// the account's own retention, so the server's `audit_retention_days` applies.
+    days: Option<u32>,
+}
+
+/// An account's audit retention.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AuditRetentionResponse {
+    /// The account's uuid.
+    account: String,
+    /// The account's own retention in days (0: forever), or `null` for the server's default.
+    days: Option<u32>,
+    /// The retention that applies, in days (0: forever). A record is deleted once it is older
+    /// than the retention of both its data owner's and its actor's account.
+    effective_days: u32,
+}
+
+fn retention_response(
+    account: AccountId,
+    setting: steward_core::audit::retention::RetentionSetting,
+) -> Json<AuditRetentionResponse> {
+    Json(AuditRetentionResponse {
+        account: account.to_string(),
+        days: setting.days,
+        effective_days: setting.effective_days,
+    })
+}
+
+/// Shows how long an account's audit records are kept (Steward extension).
+#[utoipa::path(get, path = "/operator/accounts/{account}/audit-retention", tag = "operator",
+    operation_id = "operator_get_audit_retention",
+    security(("operator_token" = [])),
+    params(("account" = String, Path, description = "Account uuid")),
+    responses(
+        (status = 200, description = "The account's audit retention", body = AuditRetentionResponse),
+        (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ))]
+pub(crate) async fn get_audit_retention(
+    _operator: OperatorCaller,
+    State(state): State<AppState>,
+    TtPath(account): TtPath<String>,
+) -> Result<Json<AuditRetentionResponse>, ApiError> {
+    let account = parse_path_id::<AccountId>(&account, "account")?;
+    let setting = state.steward.audit_retention(account).await?;
+    Ok(retention_response(account, setting))
+}
+
+/// Sets how long an account's audit records are kept (Steward extension). Records are deleted
+/// once older than the retention of both accounts that can read them (owner and actor), and
+/// only once a signed checkpoint covers them; the log keeps verifying.
+#[utoipa::path(put, path = "/operator/accounts/{account}/audit-retention", tag = "operator",
+    operation_id = "operator_set_audit_retention",
+    security(("operator_token" = [])),
+    params(("account" = String, Path, description = "Account uuid")),
+    request_body = AuditRetentionRequest,
+    responses(
+        (status = 200, description = "The account's audit retention", body = AuditRetentionResponse),
+        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ))]
+pub(crate) async fn set_audit_retention(
+    _operator: OperatorCaller,
+    State(state): State<AppState>,
+    TtPath(account): TtPath<String>,
+    TtJson(request): TtJson<AuditRetentionRequest>,
+) -> Result<Json<AuditRetentionResponse>, ApiError> {
+    let account = parse_path_id::<AccountId>(&account, "account")?;
+    let setting = state
+        .steward
+        .set_audit_retention(account, request.days)
+        .await?;
+    Ok(retention_response(account, setting))
+}

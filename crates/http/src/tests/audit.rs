@@ -78,7 +78,7 @@ api_tests! {
         let basis = record["basis"].as_str().unwrap();
         assert!(basis.contains("twin_rule: `true`"), "{basis}");
         let entry_basis = record["entry_basis"].as_str().unwrap();
-        assert!(entry_basis.contains(&format!("delivery_address: visibility `account == '{}'`", courier.account)), "{entry_basis}");
+        assert!(entry_basis.contains(&format!("visibility `account == '{}'` admits delivery_address", courier.account)), "{entry_basis}");
 
         // The courier sees the same access, without the names withheld from it.
         let reader_view = audit(&app, &courier, "?operation=get_twin_ledger_entry").await;
@@ -184,5 +184,399 @@ api_tests! {
         app.call(Method::GET, &format!("/audit/proof/inclusion?index=0&size={}", newer.size + 1), Some(&shop.secret), None)
             .await
             .assert_tt_error(400, 400_589);
+    }
+}
+
+/// Per-account retention over the operator API, and what pruning leaves in each view.
+mod retention {
+    use super::*;
+
+    api_tests! {
+        async fn the_operator_sets_retention_per_account_and_pruning_removes_only_expired_records(app) {
+            let (shop, courier, _stranger, twin) = story(&app).await;
+            let path = format!("/operator/accounts/{}/audit-retention", shop.account);
+            let shown = app.operator(Method::GET, &path, None).await;
+            assert_eq!(shown.status.as_u16(), 200, "{}", shown.text());
+            assert_eq!(shown.json(), json!({"account": shop.account, "days": null, "effective_days": 0}));
+            let set = app.operator(Method::PUT, &path, Some(r#"{"days": 1}"#)).await;
+            assert_eq!(set.status.as_u16(), 200, "{}", set.text());
+            assert_eq!(set.json(), json!({"account": shop.account, "days": 1, "effective_days": 1}));
+            assert_eq!(app.operator(Method::GET, &path, None).await.json()["days"], 1);
+            // Bad input.
+            app.operator(Method::PUT, &path, Some(r#"{"days": 36501}"#)).await.assert_tt_error(400, 400_589);
+            app.operator(Method::PUT, &path, Some(r#"{"days": -1}"#)).await.assert_tt_error(400, 400_589);
+            app.operator(Method::PUT, &path, Some(r#"{"days": 1, "extra": 2}"#)).await.assert_tt_error(400, 400_589);
+            let nobody = format!("/operator/accounts/{}/audit-retention", uuid::Uuid::new_v4());
+            assert_eq!(app.operator(Method::PUT, &nobody, Some(r#"{"days": 1}"#)).await.status.as_u16(), 404);
+            assert_eq!(app.operator(Method::GET, &nobody, None).await.status.as_u16(), 404);
+            // Only the operator.
+            let refused = app.call(Method::PUT, &path, Some(&shop.secret), Some(json!({"days": 0}))).await;
+            assert_eq!(refused.status.as_u16(), 401, "{}", refused.text());
+
+            // The courier reads the shop's ledger; the courier keeps everything (default: forever).
+            app.call(Method::GET, &format!("/twins/{twin}/ledgers/{}", shop.account), Some(&courier.secret), None).await;
+            app.steward.flush_audit().await.unwrap();
+            app.steward.seal_audit().await.unwrap();
+            assert_eq!(audit(&app, &shop, "?operation=add_twin_ledger_entry").await.len(), 1);
+
+            // Two days later: the shop's own operations go; the courier's read of the shop's data
+            // stays for both, because the courier's retention has not passed.
+            app.clock.advance_millis(2 * 86_400_000);
+            let pruned = app.steward.prune_audit().await.unwrap();
+            assert!(pruned > 0);
+            assert!(audit(&app, &shop, "?operation=add_twin_ledger_entry").await.is_empty());
+            assert_eq!(audit(&app, &shop, "?operation=get_twin_ledger_entry").await.len(), 1);
+            assert_eq!(audit(&app, &courier, "?operation=get_twin_ledger_entry").await.len(), 1);
+            // Once the courier keeps one day too, that read goes as well.
+            app.operator(Method::PUT, &format!("/operator/accounts/{}/audit-retention", courier.account), Some(r#"{"days": 1}"#)).await;
+            app.steward.prune_audit().await.unwrap();
+            assert!(audit(&app, &shop, "?operation=get_twin_ledger_entry").await.is_empty());
+            assert!(audit(&app, &courier, "?operation=get_twin_ledger_entry").await.is_empty());
+            // Removing the account's own retention returns it to the default.
+            let unset = app.operator(Method::PUT, &path, Some(r#"{"days": null}"#)).await;
+            assert_eq!(unset.json(), json!({"account": shop.account, "days": null, "effective_days": 0}));
+        }
+    }
+}
+
+/// `audit_enabled = false` (for measuring what auditing costs) records nothing: neither reads
+/// nor writes, and the API answers as usual.
+#[tokio::test]
+async fn a_node_with_auditing_switched_off_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = steward_store_sqlite::SqliteStore::open(dir.path())
+        .await
+        .unwrap();
+    let settings = steward_core::ServiceSettings {
+        audit_enabled: false,
+        ..Default::default()
+    };
+    let app = TestApp::on_store_with(std::sync::Arc::new(store), Some(dir), settings).await;
+    let (shop, courier, _stranger, twin) = story(&app).await;
+    let read = app
+        .call(
+            Method::GET,
+            &format!("/twins/{twin}/ledgers/{}", shop.account),
+            Some(&courier.secret),
+            None,
+        )
+        .await;
+    assert_eq!(read.status.as_u16(), 200, "{}", read.text());
+    app.steward.flush_audit().await.unwrap();
+    assert!(audit(&app, &shop, "").await.is_empty());
+    assert_eq!(app.steward.store().audit_record_count().await.unwrap(), 0);
+}
+
+/// Reads other than ledger entries and values: history, identities, resolution and scans. Each
+/// data owner sees exactly the access to its own data (returned and withheld names, the rules
+/// that decided), the reader sees its accesses without what was withheld from it, and nobody
+/// sees another owner's share.
+mod reads {
+    use super::*;
+
+    /// The raw `GET /audit` answer of `who`, to check what it never contains.
+    async fn audit_text(app: &TestApp, who: &TestAccount, query: &str) -> String {
+        let reply = app
+            .call(
+                Method::GET,
+                &format!("/audit{query}"),
+                Some(&who.secret),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
+        reply.text()
+    }
+
+    /// Percent-encodes an identity for a path segment.
+    fn enc(identity: &str) -> String {
+        identity.replace('#', "%23")
+    }
+
+    async fn twin_of(app: &TestApp, who: &TestAccount) -> String {
+        let reply = app
+            .call(Method::POST, "/twins", Some(&who.secret), None)
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+        reply.json()["creation_certificate"]["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Gives `who`'s admin user a role that sees every twin and lets identity visibility decide.
+    async fn identity_reader(app: &TestApp, who: &TestAccount, identity_rule: &str) {
+        let role = app
+            .call(Method::POST, "/roles", Some(&who.secret),
+                  Some(json!({"name": "Reader", "rules": {"twin_rule": "true", "entry_rule": "true", "identity_rule": identity_rule}})))
+            .await;
+        assert_eq!(role.status.as_u16(), 201, "{}", role.text());
+        let role = role.json()["uuid"].as_str().unwrap().to_owned();
+        let user = app
+            .call(
+                Method::PATCH,
+                &format!("/users/{}", who.user),
+                Some(&who.secret),
+                Some(json!({"role": role})),
+            )
+            .await;
+        assert_eq!(user.status.as_u16(), 200, "{}", user.text());
+    }
+
+    async fn attach(app: &TestApp, who: &TestAccount, twin: &str, identities: Value) {
+        let reply = app
+            .call(
+                Method::POST,
+                &format!("/twins/{twin}/identities"),
+                Some(&who.secret),
+                Some(json!({"identities": identities})),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{}", reply.text());
+    }
+
+    fn ids(records: &[Value], key: &str) -> Vec<Value> {
+        records.iter().map(|record| record[key].clone()).collect()
+    }
+
+    /// The single record of `operation` `who` sees about `owner`'s data.
+    async fn only_record(app: &TestApp, who: &TestAccount, operation: &str, owner: &str) -> Value {
+        let records: Vec<Value> = audit(app, who, &format!("?operation={operation}"))
+            .await
+            .into_iter()
+            .filter(|record| record["owner"] == owner)
+            .collect();
+        assert_eq!(records.len(), 1, "{operation} about {owner}: {records:?}");
+        records[0].clone()
+    }
+
+    /// A hidden name never reaches the reader, and a third account sees nothing at all of it.
+    async fn reader_and_third_see_no_more(
+        app: &TestApp,
+        reader: &TestAccount,
+        third: &TestAccount,
+        hidden: &[&str],
+        foreign: &[&str],
+    ) {
+        let reader_text = audit_text(app, reader, "").await;
+        for name in hidden {
+            assert!(
+                !reader_text.contains(name),
+                "{name} reached the reader: {reader_text}"
+            );
+        }
+        let third_text = audit_text(app, third, "").await;
+        for name in hidden.iter().chain(foreign) {
+            assert!(
+                !third_text.contains(name),
+                "{name} reached a third account: {third_text}"
+            );
+        }
+    }
+    api_tests! {
+        async fn history_reads_record_returned_and_withheld_entries_for_the_owner(app) {
+            let shop = app.create_account("Shop").await;
+            let courier = app.create_account("Courier").await;
+            let stranger = app.create_account("Stranger").await;
+            partner_role(&app, &courier).await;
+            let twin = twin_of(&app, &shop).await;
+            let written = app
+                .call(Method::POST, &format!("/twins/{twin}/ledgers/personal"), Some(&shop.secret),
+                      Some(json!({"entries": {
+                          "gps": {"value": 1, "history": "1D", "visibility": format!("account == '{}'", courier.account)},
+                          "margin": {"value": 2, "history": "1D"},
+                          "note": {"value": 3},
+                      }})))
+                .await;
+            assert_eq!(written.status.as_u16(), 201, "{}", written.text());
+            let read = app
+                .call(Method::GET, &format!("/twins/{twin}/ledgers/{}/history", shop.account), Some(&courier.secret), None)
+                .await;
+            assert_eq!(read.status.as_u16(), 200, "{}", read.text());
+            // Naming entries: those asked for and existing are returned or withheld.
+            let named = app
+                .call(Method::GET, &format!("/twins/{twin}/ledgers/{}/history?entries=note,nope", shop.account), Some(&courier.secret), None)
+                .await;
+            assert_eq!(named.status.as_u16(), 200, "{}", named.text());
+
+            let owner_view = audit(&app, &shop, "?operation=get_twin_ledger_entry_history").await;
+            assert_eq!(owner_view.len(), 2, "{owner_view:?}");
+            let (named, all) = (&owner_view[0], &owner_view[1]);
+            assert_eq!(all["actor_account"], courier.account.as_str());
+            assert_eq!(all["owner"], shop.account.as_str());
+            assert_eq!(all["twin"], twin.as_str());
+            assert_eq!(all["returned"], json!(["gps"]));
+            assert_eq!(all["withheld"], json!(["margin"]), "only entries keeping history are asked for");
+            assert!(all["basis"].as_str().unwrap().contains("allows get_twin_ledger_entry_history; twin_rule: `true`"), "{all}");
+            assert!(all["entry_basis"].as_str().unwrap().contains(&format!("visibility `account == '{}'` admits gps", courier.account)), "{all}");
+            assert_eq!(named["returned"], json!([]));
+            assert_eq!(named["withheld"], json!(["note"]));
+
+            let reader_view = audit(&app, &courier, "?operation=get_twin_ledger_entry_history").await;
+            assert_eq!(ids(&reader_view, "seq"), ids(&owner_view, "seq"));
+            assert_eq!(reader_view[1]["returned"], json!(["gps"]));
+            assert_eq!(reader_view[1]["withheld"], json!([]));
+            assert_eq!(reader_view[1]["withheld_count"], 1);
+            assert_eq!(reader_view[1]["entry_basis"], Value::Null);
+            reader_and_third_see_no_more(&app, &courier, &stranger, &["margin", "\"note\""], &[&twin]).await;
+        }
+
+        async fn identity_reads_record_each_identity_for_the_account_it_belongs_to(app) {
+            let shop = app.create_account("Shop").await;
+            let courier = app.create_account("Courier").await;
+            let stranger = app.create_account("Stranger").await;
+            identity_reader(&app, &courier, "true").await;
+            let twin = twin_of(&app, &shop).await;
+            attach(&app, &shop, &twin, json!({
+                "RFID#shared": {"visibility": format!("account == '{}'", courier.account)},
+                "RFID#refused": {"visibility": "account == '00000000-0000-4000-8000-000000000000'"},
+                "INV#private": {},
+            })).await;
+            // The courier's own (private) identity on the shop's twin is the courier's data.
+            attach(&app, &courier, &twin, json!({"NFC#van-7": {}})).await;
+
+            let listed = app
+                .call(Method::GET, &format!("/twins/{twin}/identities?show_foreign=true"), Some(&courier.secret), None)
+                .await;
+            assert_eq!(listed.status.as_u16(), 200, "{}", listed.text());
+            let single = app
+                .call(Method::GET, &format!("/twins/{twin}/identities/{}", enc("NFC#van-7")), Some(&courier.secret), None)
+                .await;
+            assert_eq!(single.status.as_u16(), 200, "{}", single.text());
+
+            // The shop: its identities returned and withheld, with its rule; nothing of the courier's.
+            let listing = only_record(&app, &shop, "get_twin_identities", &shop.account).await;
+            assert_eq!(listing["actor_account"], courier.account.as_str());
+            assert_eq!(listing["twin"], twin.as_str());
+            assert_eq!(listing["returned"], json!(["RFID#shared"]));
+            assert_eq!(listing["withheld"], json!(["RFID#refused"]));
+            assert!(listing["basis"].as_str().unwrap().contains("identity_rule: `true`"), "{listing}");
+            assert!(listing["basis"].as_str().unwrap().contains("data of 1 other account"), "{listing}");
+            assert!(listing["entry_basis"].as_str().unwrap().contains("RFID#shared: visibility `account =="), "{listing}");
+            let reading = only_record(&app, &shop, "get_twin_identity", &shop.account).await;
+            assert_eq!(reading["twin"], twin.as_str());
+            assert_eq!(reading["returned"], json!([]), "the identity read is the courier's");
+            let shop_text = audit_text(&app, &shop, "").await;
+            assert!(!shop_text.contains("NFC#van-7"), "{shop_text}");
+
+            // The courier: the same accesses without the shop's withheld names, plus its own share.
+            let seen = only_record(&app, &courier, "get_twin_identities", &shop.account).await;
+            assert_eq!(seen["seq"], listing["seq"]);
+            assert_eq!((seen["withheld"].clone(), seen["withheld_count"].clone()), (json!([]), json!(1)));
+            assert_eq!(seen["entry_basis"], Value::Null);
+            let own = only_record(&app, &courier, "get_twin_identities", &courier.account).await;
+            assert_eq!(own["twin"], twin.as_str());
+            assert_eq!(own["returned"], json!(["NFC#van-7"]));
+            let own_single = only_record(&app, &courier, "get_twin_identity", &courier.account).await;
+            assert_eq!(own_single["returned"], json!(["NFC#van-7"]));
+            reader_and_third_see_no_more(&app, &courier, &stranger, &["RFID#refused", "INV#private"], &[&twin, "RFID#shared", "NFC#van-7"]).await;
+
+            // An own identity the reader's identity_rule hides is withheld in the reader's share.
+            identity_reader(&app, &courier, "identity =~ 'RFID#.*'").await;
+            app.call(Method::GET, &format!("/twins/{twin}/identities/{}", enc("NFC#van-7")), Some(&courier.secret), None)
+                .await
+                .assert_tt_error(404, 404_653);
+            let refused: Vec<Value> = audit(&app, &courier, "?operation=get_twin_identity&outcome=denied").await;
+            assert_eq!(refused.len(), 2, "the twin owner's record and the courier's own: {refused:?}");
+            let own_refused = refused.iter().find(|record| record["owner"] == courier.account.as_str()).unwrap();
+            assert_eq!(own_refused["withheld"], json!(["NFC#van-7"]));
+            let shop_denied = only_record(&app, &shop, "get_twin_identity&outcome=denied", &shop.account).await;
+            assert_eq!(shop_denied["status"], 404);
+            assert!(!audit_text(&app, &shop, "").await.contains("NFC#van-7"));
+        }
+
+        async fn resolution_over_two_owners_makes_one_record_per_owner(app) {
+            let first = app.create_account("First shop").await;
+            let second = app.create_account("Second shop").await;
+            let courier = app.create_account("Courier").await;
+            let stranger = app.create_account("Stranger").await;
+            identity_reader(&app, &courier, "true").await;
+            let shared_rule = format!("account == '{}'", courier.account);
+            let (first_shared, first_refused) = (twin_of(&app, &first).await, twin_of(&app, &first).await);
+            let second_shared = twin_of(&app, &second).await;
+            attach(&app, &first, &first_shared, json!({"RFID#parcel": {"visibility": shared_rule}})).await;
+            attach(&app, &first, &first_refused, json!({"RFID#parcel": {"visibility": "account == '00000000-0000-4000-8000-000000000000'"}})).await;
+            attach(&app, &second, &second_shared, json!({"RFID#parcel": {"visibility": shared_rule}})).await;
+
+            for details in ["false", "true"] {
+                let resolved = app
+                    .call(Method::GET, &format!("/resolve/{}?context=system&details={details}", enc("RFID#parcel")), Some(&courier.secret), None)
+                    .await;
+                assert_eq!(resolved.status.as_u16(), 200, "{}", resolved.text());
+                let text = resolved.text();
+                assert!(text.contains(&first_shared) && text.contains(&second_shared) && !text.contains(&first_refused), "{text}");
+            }
+
+            let first_view = audit(&app, &first, "?operation=resolve_twin_identity").await;
+            assert_eq!(first_view.len(), 2, "one record per resolution: {first_view:?}");
+            for record in &first_view {
+                assert_eq!(record["owner"], first.account.as_str());
+                assert_eq!(record["actor_account"], courier.account.as_str());
+                assert_eq!(record["twin"], Value::Null, "two twins concerned");
+                assert_eq!(record["returned"], json!([first_shared]));
+                assert_eq!(record["withheld"], json!([first_refused]));
+                assert!(record["basis"].as_str().unwrap().contains("resolved `RFID#parcel`"), "{record}");
+            }
+            let second_view = audit(&app, &second, "?operation=resolve_twin_identity").await;
+            assert_eq!(second_view.len(), 2, "{second_view:?}");
+            for record in &second_view {
+                assert_eq!(record["owner"], second.account.as_str());
+                assert_eq!(record["twin"], second_shared.as_str());
+                assert_eq!(record["returned"], json!([second_shared]));
+                assert_eq!(record["withheld"], json!([]));
+            }
+            // Neither owner ever reads the other's ids.
+            let first_text = audit_text(&app, &first, "?operation=resolve_twin_identity").await;
+            assert!(!first_text.contains(&second_shared) && !first_text.contains(&second.account), "{first_text}");
+            let second_text = audit_text(&app, &second, "?operation=resolve_twin_identity").await;
+            for other in [&first_shared, &first_refused, &first.account] {
+                assert!(!second_text.contains(other.as_str()), "{second_text}");
+            }
+
+            // The courier: its own request record (owner itself, the count of owners) and both
+            // owners' records, without the twin withheld from it.
+            let courier_view = audit(&app, &courier, "?operation=resolve_twin_identity").await;
+            assert_eq!(courier_view.len(), 6, "{courier_view:?}");
+            let own: Vec<&Value> = courier_view.iter().filter(|record| record["owner"] == courier.account.as_str()).collect();
+            assert_eq!(own.len(), 2);
+            assert!(own[0]["basis"].as_str().unwrap().contains("context: system; data of 2 other accounts"), "{}", own[0]);
+            assert_eq!(own[0]["returned"], json!([]));
+            let about_first = courier_view.iter().find(|record| record["owner"] == first.account.as_str()).unwrap();
+            assert_eq!((about_first["withheld"].clone(), about_first["withheld_count"].clone()), (json!([]), json!(1)));
+            reader_and_third_see_no_more(&app, &courier, &stranger, &[&first_refused], &[&first_shared, &second_shared]).await;
+        }
+
+        async fn scans_record_the_owned_twins_each_owner_scanned(app) {
+            let first = app.create_account("First shop").await;
+            let second = app.create_account("Second shop").await;
+            let first_twins = [twin_of(&app, &first).await, twin_of(&app, &first).await];
+            let second_twin = twin_of(&app, &second).await;
+            for who in [&first, &second] {
+                let scanned = app.call(Method::GET, "/twins?count=10", Some(&who.secret), None).await;
+                assert_eq!(scanned.status.as_u16(), 200, "{}", scanned.text());
+            }
+            let mut sorted = first_twins.to_vec();
+            sorted.sort();
+            let first_scan = only_record(&app, &first, "scan_twins", &first.account).await;
+            assert_eq!(first_scan["actor_account"], first.account.as_str());
+            assert_eq!(first_scan["returned"], json!(sorted));
+            assert_eq!(first_scan["twin"], Value::Null);
+            assert!(first_scan["basis"].as_str().unwrap().contains("allows scan_twins"), "{first_scan}");
+            let second_scan = only_record(&app, &second, "scan_twins", &second.account).await;
+            assert_eq!(second_scan["returned"], json!([second_twin]));
+            assert_eq!(second_scan["twin"], second_twin.as_str(), "one twin concerned");
+            let first_text = audit_text(&app, &first, "").await;
+            assert!(!first_text.contains(&second_twin) && !first_text.contains(&second.account), "{first_text}");
+            let second_text = audit_text(&app, &second, "").await;
+            for other in first_twins.iter().chain([&first.account]) {
+                assert!(!second_text.contains(other.as_str()), "{second_text}");
+            }
+            // A match rule is part of the basis; twins it excludes are not asked for.
+            let matched = app.call(Method::GET, "/twins?match=twin_status%20%3D%3D%20%27terminated%27", Some(&first.secret), None).await;
+            assert_eq!(matched.status.as_u16(), 200, "{}", matched.text());
+            let records = audit(&app, &first, "?operation=scan_twins").await;
+            assert_eq!(records[0]["returned"], json!([]));
+            assert!(records[0]["basis"].as_str().unwrap().contains("match: `twin_status == 'terminated'`"), "{}", records[0]);
+        }
     }
 }

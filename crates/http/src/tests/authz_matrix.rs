@@ -106,6 +106,10 @@ fn operations() -> Vec<Operation> {
             None,
             200,
         ),
+        op("get_account_usage", Method::GET, "/usage", None, 200),
+        op("get_user_usage", Method::GET, "/usage/{user}", None, 200),
+        op("get_log", Method::GET, "/log", None, 200),
+        op("trace", Method::POST, "/trace", None, 201),
     ]
 }
 

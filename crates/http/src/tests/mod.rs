@@ -48,6 +48,7 @@ mod stickers;
 mod system;
 mod transactions;
 mod twins;
+mod usage;
 
 use std::sync::Arc;
 

@@ -817,3 +817,185 @@ pub async fn concurrent_audit_appends_get_seqs_without_gaps_or_duplicates(store:
         assert_eq!(order, expected);
     }
 }
+
+const DAY: i64 = 86_400_000;
+
+/// A record of `owner`'s data read by `actor`, `days` after T0.
+fn aged(owner: Option<AccountId>, actor: Option<AccountId>, days: i64) -> AuditRecord {
+    record("get_twin", "allowed", owner, actor, None, days * DAY)
+}
+
+fn prune_record(millis: i64) -> AuditRecord {
+    AuditRecord {
+        auth: Some("system".to_owned()),
+        outcome: "allowed".to_owned(),
+        status: 200,
+        ..AuditRecord::new(
+            steward_domain::AUDIT_PRUNE_OPERATION,
+            "prune-req",
+            at(millis),
+        )
+    }
+}
+
+/// Retention deletes a sealed record only once it is older than the retention of both its
+/// owner's and its actor's account (own retention, else the default; 0 days is forever), lowest
+/// seqs first up to the limit, and appends one record listing the deleted seqs in the same
+/// transaction; stored hashes stay; nothing expired, nothing appended.
+pub async fn audit_retention_deletes_sealed_records_expired_for_both_parties(
+    store: Arc<dyn Store>,
+) {
+    let (a, b, c) = (
+        AccountId::new_random(),
+        AccountId::new_random(),
+        AccountId::new_random(),
+    );
+    assert_eq!(store.get_audit_retention(a).await.expect("get"), None);
+    store.set_audit_retention(a, Some(1)).await.expect("set a");
+    store.set_audit_retention(b, Some(7)).await.expect("set b");
+    store.set_audit_retention(c, Some(3)).await.expect("set c");
+    store.set_audit_retention(c, None).await.expect("unset c");
+    assert_eq!(store.get_audit_retention(a).await.expect("get a"), Some(1));
+    assert_eq!(store.get_audit_retention(b).await.expect("get b"), Some(7));
+    assert_eq!(store.get_audit_retention(c).await.expect("get c"), None);
+    store
+        .set_audit_retention(b, Some(5))
+        .await
+        .expect("reset b");
+    assert_eq!(store.get_audit_retention(b).await.expect("get b"), Some(5));
+
+    let written = vec![
+        aged(Some(a), Some(b), 0),  // 0: expired for a (1 d) and b (5 d)
+        aged(Some(a), Some(a), 0),  // 1: expired for a
+        aged(Some(c), Some(b), 0),  // 2: c has the default: forever
+        aged(None, None, 0),        // 3: nobody's: the default
+        aged(Some(a), Some(b), 18), // 4: expired for a, not for b
+        aged(Some(a), Some(a), 0),  // 5: expired, but not sealed
+    ];
+    store.append_audit_records(&written).await.expect("append");
+    let hashes: Vec<(u64, AuditHash)> = (0..8).map(|idx| (idx, hash(idx, 7))).collect();
+    assert!(store
+        .seal_audit(0, 5, &hashes, &checkpoint(5, 100))
+        .await
+        .expect("seal"));
+
+    let now = at(20 * DAY);
+    let retention = |default_days, limit| steward_domain::AuditRetention {
+        default_days,
+        now,
+        limit,
+    };
+    assert_eq!(
+        store
+            .prune_audit_records(&retention(0, 0), prune_record(20 * DAY))
+            .await
+            .expect("limit 0"),
+        0
+    );
+    assert_eq!(
+        store
+            .prune_audit_records(&retention(0, 1_000), prune_record(20 * DAY))
+            .await
+            .expect("prune"),
+        2
+    );
+    let left = all_records(store.as_ref()).await;
+    assert_eq!(seqs(&left), [2, 3, 4, 5, 6]);
+    assert_eq!(count(store.as_ref()).await, 7);
+    assert_eq!(tree_size(store.as_ref()).await, 5, "the sealed size stays");
+    let pruning: AuditRecord = serde_json::from_str(&left[4].text).expect("prune record");
+    assert_eq!(pruning.pruned, Some(vec![[0, 1]]));
+    assert_eq!(pruning.operation, steward_domain::AUDIT_PRUNE_OPERATION);
+    assert_eq!(
+        store.read_audit_hashes(&[0, 1]).await.expect("hashes stay"),
+        [hash(0, 7), hash(1, 7)]
+    );
+    // Nothing more expired: nothing deleted, nothing appended.
+    assert_eq!(
+        store
+            .prune_audit_records(&retention(0, 1_000), prune_record(20 * DAY))
+            .await
+            .expect("again"),
+        0
+    );
+    assert_eq!(count(store.as_ref()).await, 7);
+
+    // A finite default reaches accounts without a retention and records of nobody, lowest
+    // seqs first up to the limit.
+    assert_eq!(
+        store
+            .prune_audit_records(&retention(2, 1), prune_record(20 * DAY))
+            .await
+            .expect("default, limit 1"),
+        1
+    );
+    assert_eq!(seqs(&all_records(store.as_ref()).await), [3, 4, 5, 6, 7]);
+    assert_eq!(
+        store
+            .prune_audit_records(&retention(2, 1_000), prune_record(20 * DAY))
+            .await
+            .expect("default"),
+        1
+    );
+    let left = all_records(store.as_ref()).await;
+    assert_eq!(seqs(&left), [4, 5, 6, 7, 8]);
+    let pruning: AuditRecord = serde_json::from_str(&left[4].text).expect("prune record");
+    assert_eq!(pruning.pruned, Some(vec![[3, 3]]));
+}
+
+/// Two nodes pruning at once delete each record once, and each prune record lists exactly what
+/// its own transaction deleted.
+pub async fn concurrent_audit_pruning_deletes_each_record_once(store: Arc<dyn Store>) {
+    let owner = AccountId::new_random();
+    store
+        .append_audit_records(&records(300, Some(owner), Some(owner)))
+        .await
+        .expect("append");
+    let hashes: Vec<(u64, AuditHash)> = (0..600).map(|idx| (idx, hash(idx, 3))).collect();
+    assert!(store
+        .seal_audit(0, 300, &hashes, &checkpoint(300, 100))
+        .await
+        .expect("seal"));
+    let retention = steward_domain::AuditRetention {
+        default_days: 1,
+        now: at(2 * DAY),
+        limit: 50,
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut total = 0;
+            loop {
+                let deleted = store
+                    .prune_audit_records(&retention, prune_record(2 * DAY))
+                    .await
+                    .expect("prune");
+                total += deleted;
+                if deleted == 0 {
+                    return total;
+                }
+            }
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.expect("task");
+    }
+    assert_eq!(total, 300);
+    let left = all_records(store.as_ref()).await;
+    let mut listed: Vec<u64> = Vec::new();
+    for stored in &left {
+        let record: AuditRecord = serde_json::from_str(&stored.text).expect("record");
+        assert!(
+            stored.seq >= 300,
+            "only prune records are left: {}",
+            stored.seq
+        );
+        for [first, last] in record.pruned.expect("a prune record") {
+            listed.extend(first..=last);
+        }
+    }
+    listed.sort_unstable();
+    assert_eq!(listed, (0..300).collect::<Vec<u64>>());
+}

@@ -16,6 +16,7 @@ mod secrets;
 mod settings;
 mod stickers;
 mod twins;
+mod usage;
 mod users;
 
 use std::fmt::Debug;
@@ -38,6 +39,7 @@ pub use secrets::*;
 pub use settings::*;
 pub use stickers::*;
 pub use twins::*;
+pub use usage::*;
 pub use users::*;
 
 use crate::fixtures;

@@ -57,7 +57,7 @@ fn subscription(
 
 /// A fresh message for `subscription`, queued and due at `T0 + created_millis`, with an exact
 /// JSON body (key order, spacing and escapes are the signed bytes).
-fn delivery(subscription: &Subscription, created_millis: i64) -> Delivery {
+pub(super) fn delivery(subscription: &Subscription, created_millis: i64) -> Delivery {
     let message = AccountId::new_random().as_uuid();
     Delivery {
         message,
@@ -77,6 +77,7 @@ fn claimed(subscription: &Subscription, delivery: &Delivery, now: Timestamp) -> 
     ClaimedDelivery {
         delivery: delivery.clone(),
         callback_url: subscription.callback_url.clone(),
+        topic_account: subscription.topic_account,
         validity_ts: subscription.validity_ts,
         lease_until: lease_from(now),
     }
@@ -98,7 +99,7 @@ async fn subscribe(store: &dyn Store, subscription: &Subscription) {
 
 /// A publisher and a subscriber account with one subscription of the subscriber to
 /// `topic` of the publisher, outbox empty.
-async fn publisher_and_subscription(
+pub(super) async fn publisher_and_subscription(
     store: &dyn Store,
     topic: &str,
 ) -> (AccountBootstrap, AccountBootstrap, Subscription) {

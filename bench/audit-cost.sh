@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# What auditing costs read throughput (issue 7): `steward bench` runs the same scenario against
+# one data directory served with the audit trail on and off, alternating (on/off, then off/on),
+# ROUNDS times, and prints each run and the ratio of the medians. Run by hand, not in CI:
+#
+#   bash bench/audit-cost.sh                      # read-foreign, 3 rounds of 10 s, 32 workers
+#   SCENARIO=read-value ROUNDS=5 DURATION=20 bash bench/audit-cost.sh
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/steward_bench bash bench/audit-cost.sh
+#
+# The load generator runs on the same machine as the server, as issue 8 asks; both share its
+# cores, so compare ratios from one run, not absolute figures across runs.
+set -euo pipefail
+
+SCENARIO=${SCENARIO:-read-foreign}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+CONCURRENCY=${CONCURRENCY:-32}
+TWINS=${TWINS:-1000}
+PORT=${PORT:-18080}
+DATABASE_URL=${DATABASE_URL:-}
+
+cd "$(dirname "$0")/.."
+cargo build --release -q -p steward-cli
+BIN=target/release/steward
+WORK=$(mktemp -d)
+trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+export STEWARD_OPERATOR_TOKEN=bench-operator-token-0123456789
+URL="http://127.0.0.1:$PORT"
+
+if [[ -n "$DATABASE_URL" ]]; then
+    STORE=(--database-url "$DATABASE_URL" --audit-key-file "$WORK/audit.key")
+else
+    STORE=(--data-dir "$WORK/data")
+fi
+
+start() { # $1: audit on (true) or off (false)
+    "$BIN" serve "${STORE[@]}" --listen "127.0.0.1:$PORT" --audit-enabled="$1" --log warn \
+        >"$WORK/server.log" 2>&1 &
+    PID=$!
+    for _ in $(seq 1 100); do
+        curl -fs "$URL/healthz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "the server did not start:" >&2
+    cat "$WORK/server.log" >&2
+    exit 1
+}
+
+stop() {
+    kill -TERM "$PID"
+    wait "$PID" || true
+    PID=
+}
+
+start true
+"$BIN" bench --url "$URL" --setup-only --twins "$TWINS" --state-file "$WORK/state.json" >&2
+stop
+
+: >"$WORK/results.jsonl"
+for round in $(seq 1 "$ROUNDS"); do
+    if (( round % 2 )); then order="true false"; else order="false true"; fi
+    for audit in $order; do
+        start "$audit"
+        result=$("$BIN" bench --url "$URL" --no-setup --state-file "$WORK/state.json" \
+            --scenario "$SCENARIO" --duration "$DURATION" --concurrency "$CONCURRENCY" --json)
+        stop
+        echo "{\"round\": $round, \"audit\": $audit, \"result\": $result}" >>"$WORK/results.jsonl"
+        echo "round $round audit=$audit: $result" >&2
+    done
+done
+
+python3 - "$WORK/results.jsonl" "$SCENARIO" <<'PY'
+import json, statistics, sys
+runs = [json.loads(line) for line in open(sys.argv[1])]
+print(f"scenario {sys.argv[2]}; {len(runs)} runs")
+print("| round | audit | requests/s | p50 ms | p99 ms | errors |")
+print("|---:|---|---:|---:|---:|---:|")
+for run in runs:
+    r = run["result"]
+    print(f"| {run['round']} | {'on' if run['audit'] else 'off'} | {r['requests_per_sec']:.0f} "
+          f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
+on = [run["result"]["requests_per_sec"] for run in runs if run["audit"]]
+off = [run["result"]["requests_per_sec"] for run in runs if not run["audit"]]
+per_round = [a["result"]["requests_per_sec"] / b["result"]["requests_per_sec"]
+             for a in runs if a["audit"] for b in runs if not b["audit"] and b["round"] == a["round"]]
+print(f"median on {statistics.median(on):.0f}/s, off {statistics.median(off):.0f}/s: "
+      f"audited throughput is {statistics.median(on) / statistics.median(off):.3f} of unaudited "
+      f"(cost {100 * (1 - statistics.median(on) / statistics.median(off)):.1f}%); "
+      f"per-round ratios {', '.join(f'{x:.3f}' for x in per_round)}")
+PY

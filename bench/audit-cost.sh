@@ -46,6 +46,11 @@ start() { # $1: audit on (true) or off (false)
     exit 1
 }
 
+# CPU time the server process used so far (user + system), in clock ticks.
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$PID/stat"
+}
+
 stop() {
     kill -TERM "$PID"
     wait "$PID" || true
@@ -61,10 +66,15 @@ for round in $(seq 1 "$ROUNDS"); do
     if (( round % 2 )); then order="true false"; else order="false true"; fi
     for audit in $order; do
         start "$audit"
+        # Warm up (caches, connections), then measure, reading the server's CPU time around it.
+        "$BIN" bench --url "$URL" --no-setup --state-file "$WORK/state.json" \
+            --scenario "$SCENARIO" --duration 2 --warmup 0 --concurrency "$CONCURRENCY" --json >/dev/null
+        before=$(cpu_ticks)
         result=$("$BIN" bench --url "$URL" --no-setup --state-file "$WORK/state.json" \
-            --scenario "$SCENARIO" --duration "$DURATION" --concurrency "$CONCURRENCY" --json)
+            --scenario "$SCENARIO" --duration "$DURATION" --warmup 0 --concurrency "$CONCURRENCY" --json)
+        after=$(cpu_ticks)
         stop
-        echo "{\"round\": $round, \"audit\": $audit, \"result\": $result}" >>"$WORK/results.jsonl"
+        echo "{\"round\": $round, \"audit\": $audit, \"server_cpu_ticks\": $((after - before)), \"result\": $result}" >>"$WORK/results.jsonl"
         echo "round $round audit=$audit: $result" >&2
     done
 done
@@ -73,12 +83,19 @@ python3 - "$WORK/results.jsonl" "$SCENARIO" <<'PY'
 import json, statistics, sys
 runs = [json.loads(line) for line in open(sys.argv[1])]
 print(f"scenario {sys.argv[2]}; {len(runs)} runs")
-print("| round | audit | requests/s | p50 ms | p99 ms | errors |")
-print("|---:|---|---:|---:|---:|---:|")
+import os
+tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+print("| round | audit | requests/s | server CPU µs/request | p50 ms | p99 ms | errors |")
+print("|---:|---|---:|---:|---:|---:|---:|")
 for run in runs:
     r = run["result"]
+    run["cpu_us"] = run["server_cpu_ticks"] * tick_us / max(r["requests"], 1)
     print(f"| {run['round']} | {'on' if run['audit'] else 'off'} | {r['requests_per_sec']:.0f} "
-          f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
+          f"| {run['cpu_us']:.1f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} |")
+cpu_on = statistics.median(run["cpu_us"] for run in runs if run["audit"])
+cpu_off = statistics.median(run["cpu_us"] for run in runs if not run["audit"])
+print(f"server CPU per request: median on {cpu_on:.1f} µs, off {cpu_off:.1f} µs "
+      f"(+{cpu_on - cpu_off:.1f} µs, {cpu_on / cpu_off:.3f}×)")
 on = [run["result"]["requests_per_sec"] for run in runs if run["audit"]]
 off = [run["result"]["requests_per_sec"] for run in runs if not run["audit"]]
 per_round = [a["result"]["requests_per_sec"] / b["result"]["requests_per_sec"]

@@ -195,7 +195,7 @@ pub async fn serve(
     if let Err(error) = steward.flush_audit().await {
         tracing::warn!(%error, "writing the last audit records failed");
     }
-    if let Err(error) = steward.seal_audit().await {
+    if let Err(error) = steward.seal_audit_backlog(SHUTDOWN_SEAL_BATCHES).await {
         tracing::warn!(%error, "sealing the audit log at shutdown failed");
     }
     if let Some(signals) = signals {
@@ -275,6 +275,13 @@ fn webhook_roots(file: Option<&Path>) -> anyhow::Result<Vec<reqwest::Certificate
 
 /// Writes queued audit records every `flush` and seals the log every `seal`, until `stop`
 /// turns true (between two steps, never inside one); failures are logged and retried.
+/// Batches of records one sealing tick seals at most (each batch is up to 10,000 records and
+/// gets its own checkpoint); the rest waits for the next tick, so flushes are not held up.
+const SEAL_BATCHES_PER_TICK: u32 = 10;
+
+/// Batches sealed at shutdown at most: everything up to 10 million records.
+const SHUTDOWN_SEAL_BATCHES: u32 = 1_000;
+
 async fn run_audit(
     steward: Steward,
     flush: Duration,
@@ -294,7 +301,7 @@ async fn run_audit(
                 }
             }
             _ = sealing.tick() => {
-                if let Err(error) = steward.seal_audit().await {
+                if let Err(error) = steward.seal_audit_backlog(SEAL_BATCHES_PER_TICK).await {
                     tracing::warn!(%error, "sealing the audit log failed; retrying");
                 }
             }

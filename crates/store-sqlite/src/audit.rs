@@ -95,22 +95,26 @@ pub(crate) async fn append_audit(
     .await
     .map_err(database_error)?;
     let first = next - count;
-    let numbered: Vec<(i64, AuditColumns)> = (first..).zip(columns).collect();
-    for chunk in numbered.chunks(INSERT_CHUNK_ROWS) {
+    let mut rows = (first..).zip(columns).peekable();
+    while rows.peek().is_some() {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO audit_records \
              (seq, ts, actor_account_id, owner_account_id, twin_id, operation, outcome, text) ",
         );
-        insert.push_values(chunk, |mut row, (seq, record)| {
-            row.push_bind(*seq)
-                .push_bind(record.ts)
-                .push_bind(record.actor.clone())
-                .push_bind(record.owner.clone())
-                .push_bind(record.twin.clone())
-                .push_bind(record.operation.clone())
-                .push_bind(record.outcome.clone())
-                .push_bind(record.text.clone());
-        });
+        // The columns move into the statement: no copy of the record texts.
+        insert.push_values(
+            rows.by_ref().take(INSERT_CHUNK_ROWS),
+            |mut row, (seq, record)| {
+                row.push_bind(seq)
+                    .push_bind(record.ts)
+                    .push_bind(record.actor)
+                    .push_bind(record.owner)
+                    .push_bind(record.twin)
+                    .push_bind(record.operation)
+                    .push_bind(record.outcome)
+                    .push_bind(record.text);
+            },
+        );
         insert
             .build()
             .execute(&mut *connection)

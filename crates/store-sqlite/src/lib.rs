@@ -68,10 +68,6 @@ const WRITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The writer's page cache: 32 MiB (negative: KiB), against SQLite's default 2 MiB.
 const WRITER_CACHE_SIZE: &str = "-32768";
 
-/// WAL pages written before the writer copies them back into the database file: 4,000 pages
-/// (16 MiB) against SQLite's default 1,000, so hot pages are copied back less often.
-const WAL_AUTOCHECKPOINT_PAGES: &str = "4000";
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The embedded store: one SQLite file in WAL mode with foreign keys enforced.
@@ -155,11 +151,7 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(WRITE_ACQUIRE_TIMEOUT)
-            .connect_with(
-                options
-                    .pragma("cache_size", WRITER_CACHE_SIZE)
-                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES),
-            )
+            .connect_with(options.pragma("cache_size", WRITER_CACHE_SIZE))
             .await
             .map_err(|error| {
                 StoreError::Unavailable(format!(

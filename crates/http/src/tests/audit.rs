@@ -580,3 +580,34 @@ mod reads {
         }
     }
 }
+
+/// A node appending more than one sealing batch per interval still gets everything sealed: a
+/// backlog is sealed a batch (and a checkpoint) at a time, up to the bound it is given.
+#[tokio::test]
+async fn a_backlog_larger_than_one_batch_is_sealed_in_batches() {
+    let app = TestApp::new().await;
+    let records: Vec<steward_domain::AuditRecord> = (0..25_000)
+        .map(|i| {
+            steward_domain::AuditRecord::new(
+                "get_twin",
+                format!("req-{i}"),
+                steward_domain::Timestamp::from_millis(i),
+            )
+        })
+        .collect();
+    let store = app.steward.store().clone();
+    store.append_audit_records(&records).await.unwrap();
+    assert_eq!(app.steward.seal_audit_backlog(1).await.unwrap(), 10_000);
+    assert_eq!(store.audit_tree_size().await.unwrap(), 10_000);
+    assert_eq!(app.steward.seal_audit_backlog(10).await.unwrap(), 15_000);
+    assert_eq!(store.audit_tree_size().await.unwrap(), 25_000);
+    let sizes: Vec<u64> = store
+        .list_audit_checkpoints(0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|checkpoint| checkpoint.size)
+        .collect();
+    assert_eq!(sizes, [10_000, 20_000, 25_000]);
+    assert_eq!(app.steward.seal_audit_backlog(10).await.unwrap(), 0);
+}

@@ -31,6 +31,7 @@ pub mod principal;
 mod rule_cache;
 mod rule_context;
 mod stickers;
+mod templates;
 mod tokens;
 mod twins;
 pub mod usage;

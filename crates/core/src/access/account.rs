@@ -25,14 +25,10 @@ impl Steward {
         resource_access_log: Option<Value>,
     ) -> Result<Account, Error> {
         authorize_operation(principal, "update_account")?;
-        if resource_access_log
-            .as_ref()
-            .is_some_and(|config| !config.is_object())
-        {
-            return Err(Error::request_format(
-                "`resource_access_log` must be an object or null",
-            ));
-        }
+        crate::audit::logs::validate_log_config(
+            "resource_access_log",
+            resource_access_log.as_ref(),
+        )?;
         let account = self
             .store
             .update_account_resource_access_log(

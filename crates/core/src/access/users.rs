@@ -61,6 +61,7 @@ impl Steward {
         authorize_operation(principal, "create_user")?;
         validate::name("name", &name)?;
         validate::description_keys("description", &description)?;
+        crate::audit::logs::validate_log_config("activity", activity.as_ref())?;
         self.ensure_role_assignable(principal, role).await?;
         let now = self.clock.now();
         let user = User {
@@ -96,6 +97,9 @@ impl Steward {
         }
         if let Some(description) = &patch.description {
             validate::description_keys("description", description)?;
+        }
+        if let Some(activity) = &patch.activity {
+            crate::audit::logs::validate_log_config("activity", activity.as_ref())?;
         }
         let mut stored = self.store.get_user(principal.account, user).await?;
         self.ensure_user_within_reach(principal, &stored).await?;

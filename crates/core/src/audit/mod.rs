@@ -15,6 +15,7 @@
 //!
 //! Records are leaves of a Merkle log that [seal](seal) extends and signs (checkpoints).
 
+pub(crate) mod logs;
 mod owners;
 pub(crate) mod recorder;
 pub mod retention;

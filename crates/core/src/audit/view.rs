@@ -36,6 +36,14 @@ pub struct AuditListing {
     pub cursor: Option<u64>,
     /// Page size, 1 to [`MAX_AUDIT_PAGE`] (default the maximum).
     pub limit: Option<u32>,
+    /// Only the records of this log of the account's `resource_access_log` (accesses to the
+    /// account's data matching the log's rule), each with its rendered `dimensions`.
+    pub log: Option<String>,
+    /// Only the calls of a user of the account that match this log of the user's `activity`,
+    /// each with its rendered `dimensions`; `activity_user` names the user.
+    pub activity: Option<String>,
+    /// The user whose `activity` log is asked for.
+    pub activity_user: Option<steward_domain::UserId>,
 }
 
 /// One page of audit records, newest first.
@@ -45,6 +53,22 @@ pub struct AuditPage {
     pub records: Vec<Json>,
     /// Pass as `cursor` for the next (older) page; `None` on the last page.
     pub cursor: Option<u64>,
+}
+
+/// A named log a listing asked for, and whose records it may hold.
+struct NamedListing {
+    log: crate::audit::logs::NamedLog,
+    /// `resource_access_log`: records about this account's data.
+    owner: Option<AccountId>,
+    /// `activity`: calls of this user.
+    user: Option<steward_domain::UserId>,
+}
+
+impl NamedListing {
+    fn admits(&self, record: &AuditRecord) -> bool {
+        self.owner.is_none_or(|owner| record.owner == Some(owner))
+            && self.user.is_none_or(|user| record.actor_user == Some(user))
+    }
 }
 
 /// A record as `viewer` may see it.
@@ -60,6 +84,47 @@ pub fn record_view(seq: u64, record: &AuditRecord, viewer: AccountId) -> Json {
 }
 
 impl Steward {
+    /// The `log` or `activity` log a listing asks for: 400 when both, or `activity` without
+    /// `user`, or no such log is configured; 404 for a user of another account.
+    async fn named_log(
+        &self,
+        principal: &Principal,
+        listing: &AuditListing,
+    ) -> Result<Option<NamedListing>, Error> {
+        use crate::audit::logs::NamedLog;
+        match (&listing.log, &listing.activity, listing.activity_user) {
+            (None, None, None) => Ok(None),
+            (Some(name), None, None) => {
+                let account = self.store.get_account(principal.account).await?;
+                let log = NamedLog::from_config(account.resource_access_log.as_ref(), name)
+                    .ok_or_else(|| {
+                        Error::request_format(format!(
+                            "the account's `resource_access_log` has no log `{name}`"
+                        ))
+                    })?;
+                Ok(Some(NamedListing {
+                    log,
+                    owner: Some(principal.account),
+                    user: None,
+                }))
+            }
+            (None, Some(name), Some(user)) => {
+                let user = self.store.get_user(principal.account, user).await?;
+                let log = NamedLog::from_config(user.activity.as_ref(), name).ok_or_else(|| {
+                    Error::request_format(format!("the user's `activity` has no log `{name}`"))
+                })?;
+                Ok(Some(NamedListing {
+                    log,
+                    owner: None,
+                    user: Some(user.id),
+                }))
+            }
+            _ => Err(Error::request_format(
+                "pass either `log`, or `activity` together with `user`",
+            )),
+        }
+    }
+
     /// `GET /audit` (Steward extension, action `get_audit`).
     pub async fn list_audit(
         &self,
@@ -80,6 +145,7 @@ impl Steward {
                 ));
             }
         }
+        let named = self.named_log(principal, &listing).await?;
         // What this node still holds in its queue belongs to the answer too.
         if let Err(error) = self.flush_audit().await {
             tracing::warn!(%error, "flushing audit records before a listing failed");
@@ -87,7 +153,12 @@ impl Steward {
         let query = AuditQuery {
             viewer: principal.account,
             twin: listing.twin,
-            actor: listing.actor,
+            // A user's calls are its account's: the actor index serves them.
+            actor: if listing.activity.is_some() {
+                Some(principal.account)
+            } else {
+                listing.actor
+            },
             operation: listing.operation,
             outcome: listing.outcome,
             ge: listing.ge,
@@ -102,13 +173,23 @@ impl Steward {
         } else {
             None
         };
-        Ok(AuditPage {
-            records: found
+        let records = match &named {
+            None => found
                 .iter()
                 .map(|(seq, record)| record_view(*seq, record, principal.account))
                 .collect(),
-            cursor,
-        })
+            // A page of a log may hold fewer than `limit` records; the cursor goes on.
+            Some(named) => found
+                .iter()
+                .filter(|(_, record)| named.admits(record) && named.log.selects(record))
+                .map(|(seq, record)| {
+                    let mut view = record_view(*seq, record, principal.account);
+                    named.log.annotate(record, &mut view);
+                    view
+                })
+                .collect(),
+        };
+        Ok(AuditPage { records, cursor })
     }
 
     /// An inclusion proof of record `index` in the log of `size` records, for a caller that

@@ -30,6 +30,7 @@ use crate::access::roles::validate_rule_text;
 use crate::authz::{authorize_operation, twin_visible, visible_entry_names};
 use crate::rule_context::{plain_json_to_rule_value, EntryRuleContext};
 use crate::stickers::input::is_colour_or_topic;
+use crate::templates::{parse_template, Piece};
 use crate::{Error, Principal, Steward};
 
 /// The keys of a notification message covered by its hash, in order.
@@ -118,7 +119,7 @@ pub(crate) fn validate_publish(entry: &str, publish: &Json) -> Result<(), Error>
 
 /// A topic template: topic characters and `{token}`s (`{{` and `}}` are literal braces).
 fn check_template(template: &str) -> Result<(), String> {
-    let pieces = parse_template(template)?;
+    let pieces = parse_template(template, token_known)?;
     let literal: usize = pieces
         .iter()
         .filter_map(|piece| match piece {
@@ -136,48 +137,6 @@ fn check_template(template: &str) -> Result<(), String> {
         return Err(format!("topic template `{template}` is too long"));
     }
     Ok(())
-}
-
-enum Piece<'a> {
-    Text(String),
-    Token(&'a str),
-}
-
-fn parse_template(template: &str) -> Result<Vec<Piece<'_>>, String> {
-    let mut pieces = Vec::new();
-    let mut text = String::new();
-    let mut rest = template;
-    while let Some(position) = rest.find(['{', '}']) {
-        text.push_str(&rest[..position]);
-        let tail = &rest[position..];
-        if let Some(after) = tail.strip_prefix("{{") {
-            text.push('{');
-            rest = after;
-        } else if let Some(after) = tail.strip_prefix("}}") {
-            text.push('}');
-            rest = after;
-        } else if let Some(after) = tail.strip_prefix('{') {
-            let end = after
-                .find('}')
-                .ok_or_else(|| format!("`{template}` has an unclosed `{{`"))?;
-            let token = &after[..end];
-            if !token_known(token) {
-                return Err(format!("`{{{token}}}` is not a template variable"));
-            }
-            if !text.is_empty() {
-                pieces.push(Piece::Text(std::mem::take(&mut text)));
-            }
-            pieces.push(Piece::Token(token));
-            rest = &after[end + 1..];
-        } else {
-            return Err(format!("`{template}` has a lone `}}`"));
-        }
-    }
-    text.push_str(rest);
-    if !text.is_empty() {
-        pieces.push(Piece::Text(text));
-    }
-    Ok(pieces)
 }
 
 fn token_known(token: &str) -> bool {
@@ -290,7 +249,7 @@ fn render(template: &str, twin: &Twin, ledger: &Ledger, entry: &str) -> Option<S
         other => other.to_string(),
     };
     let mut topic = String::new();
-    for piece in parse_template(template).ok()? {
+    for piece in parse_template(template, token_known).ok()? {
         match piece {
             Piece::Text(text) => topic.push_str(&text),
             Piece::Token("entry_name") => topic.push_str(entry),

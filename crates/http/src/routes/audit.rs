@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use steward_core::audit::view::AuditListing;
 use steward_core::ErrorCode;
-use steward_domain::{AccountId, TwinId};
+use steward_domain::{AccountId, TwinId, UserId};
 use utoipa::OpenApi;
 
 use crate::extract::{timestamp_field, Caller, TtQuery};
@@ -44,6 +44,9 @@ pub(crate) struct AuditParams {
     le: Option<f64>,
     cursor: Option<u64>,
     limit: Option<u32>,
+    log: Option<String>,
+    activity: Option<String>,
+    user: Option<String>,
 }
 
 fn parse_id<T: std::str::FromStr>(raw: Option<String>, field: &str) -> Result<Option<T>, ApiError> {
@@ -72,13 +75,17 @@ fn parse_id<T: std::str::FromStr>(raw: Option<String>, field: &str) -> Result<Op
         ("ge" = Option<f64>, Query, description = "Only records at or after (Unix seconds)"),
         ("le" = Option<f64>, Query, description = "Only records at or before (Unix seconds)"),
         ("cursor" = Option<u64>, Query, description = "The `cursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 200)"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (default 200); a page of a `log` or `activity` may hold fewer, follow `cursor`"),
+        ("log" = Option<String>, Query, description = "Only accesses to the account's data that match this log of its `resource_access_log`, each with `log` and rendered `dimensions`"),
+        ("activity" = Option<String>, Query, description = "Only the calls of `user` that match this log of the user's `activity`, each with `log` and rendered `dimensions`"),
+        ("user" = Option<String>, Query, description = "The user of the caller's account whose `activity` log is asked for"),
     ),
     responses(
         (status = 200, description = "`{\"records\": [...], \"cursor\": seq | null}`", body = Object),
-        (status = 400, description = "Invalid query parameter", body = ErrorBody),
+        (status = 400, description = "Invalid query parameter, or no such log", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 403, description = "The role does not allow `get_audit`", body = ErrorBody),
+        (status = 404, description = "`user` is not a user of the caller's account", body = ErrorBody),
     ))]
 pub(crate) async fn list_audit(
     State(state): State<AppState>,
@@ -94,6 +101,9 @@ pub(crate) async fn list_audit(
         le: timestamp_field("le", params.le)?,
         cursor: params.cursor,
         limit: params.limit,
+        log: params.log,
+        activity: params.activity,
+        activity_user: parse_id::<UserId>(params.user, "user")?,
     };
     let page = state.steward.list_audit(&principal, listing).await?;
     Ok(Json(

@@ -611,3 +611,68 @@ async fn a_backlog_larger_than_one_batch_is_sealed_in_batches() {
     assert_eq!(sizes, [10_000, 20_000, 25_000]);
     assert_eq!(app.steward.seal_audit_backlog(10).await.unwrap(), 0);
 }
+
+/// The account's `resource_access_log` and a user's `activity` select audit records and render
+/// their dimensions; configurations are checked when written.
+mod named_logs {
+    use super::*;
+
+    api_tests! {
+        async fn resource_access_logs_and_user_activity_select_records_with_dimensions(app) {
+            let (shop, courier, stranger, twin) = story(&app).await;
+            // Bad configurations are refused, with the field named.
+            for bad in [
+                json!({"resource_access_log": {"reads": {"rule": "account =="}}}),
+                json!({"resource_access_log": {"reads": {"dimensions": {"who": "{password}"}}}}),
+                json!({"resource_access_log": {"two words": {}}}),
+                json!({"resource_access_log": ["reads"]}),
+            ] {
+                let refused = app.call(Method::PATCH, "/account", Some(&shop.secret), Some(bad)).await;
+                refused.assert_tt_error(400, 400_589);
+                let message = refused.json()["description"].as_str().unwrap().to_owned();
+                assert!(message.contains("resource_access_log"), "{message}");
+            }
+            let config = json!({"foreign_reads": {
+                "rule": format!("account != '{}'", shop.account),
+                "dimensions": {"who": "{account}", "what": "{operation} of {twin} ({status})"},
+            }});
+            let set = app.call(Method::PATCH, "/account", Some(&shop.secret), Some(json!({"resource_access_log": config}))).await;
+            assert_eq!(set.status.as_u16(), 200, "{}", set.text());
+
+            // The courier reads the shop's ledger, the shop reads its own twin.
+            app.call(Method::GET, &format!("/twins/{twin}/ledgers/{}", shop.account), Some(&courier.secret), None).await;
+            app.call(Method::GET, &format!("/twins/{twin}"), Some(&shop.secret), None).await;
+            let reply = app.call(Method::GET, "/audit?log=foreign_reads", Some(&shop.secret), None).await;
+            assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
+            let records = reply.json()["records"].as_array().unwrap().clone();
+            assert_eq!(records.len(), 1, "{records:?}");
+            assert_eq!(records[0]["log"], "foreign_reads");
+            assert_eq!(records[0]["operation"], "get_twin_ledger_entry");
+            assert_eq!(records[0]["dimensions"]["who"], courier.account.as_str());
+            assert_eq!(records[0]["dimensions"]["what"], format!("get_twin_ledger_entry of {twin} (200)"));
+            // No such log; a log name of another account is not this account's.
+            app.call(Method::GET, "/audit?log=nope", Some(&shop.secret), None).await.assert_tt_error(400, 400_589);
+            app.call(Method::GET, "/audit?log=foreign_reads", Some(&stranger.secret), None).await.assert_tt_error(400, 400_589);
+
+            // A user's activity: every call of that user, with its dimensions.
+            let activity = json!({"calls": {"dimensions": {"op": "{operation}"}}});
+            app.call(Method::PATCH, &format!("/users/{}", courier.user), Some(&courier.secret),
+                     Some(json!({"activity": {"calls": {"rule": "status =="}}}))).await.assert_tt_error(400, 400_589);
+            let set = app.call(Method::PATCH, &format!("/users/{}", courier.user), Some(&courier.secret), Some(json!({"activity": activity}))).await;
+            assert_eq!(set.status.as_u16(), 200, "{}", set.text());
+            app.call(Method::GET, "/whoami", Some(&courier.secret), None).await;
+            let reply = app.call(Method::GET, &format!("/audit?activity=calls&user={}", courier.user), Some(&courier.secret), None).await;
+            assert_eq!(reply.status.as_u16(), 200, "{}", reply.text());
+            let calls = reply.json()["records"].as_array().unwrap().clone();
+            assert!(calls.iter().all(|record| record["actor_user"] == courier.user.as_str()), "{calls:?}");
+            let ops: Vec<&str> = calls.iter().map(|record| record["dimensions"]["op"].as_str().unwrap()).collect();
+            assert!(ops.contains(&"get_twin_ledger_entry") && ops.contains(&"who_am_i"), "{ops:?}");
+            // The user must be the caller's account's; both parameters go together.
+            app.call(Method::GET, &format!("/audit?activity=calls&user={}", courier.user), Some(&shop.secret), None)
+                .await.assert_tt_error(404, 404_653);
+            app.call(Method::GET, "/audit?activity=calls", Some(&courier.secret), None).await.assert_tt_error(400, 400_589);
+            app.call(Method::GET, &format!("/audit?log=foreign_reads&activity=calls&user={}", courier.user), Some(&courier.secret), None)
+                .await.assert_tt_error(400, 400_589);
+        }
+    }
+}

@@ -52,8 +52,9 @@ pub enum AuditCommand {
     /// leaf hash (base64) and `proof` the RFC 6962 inclusion proof (base64 hashes) in the tree
     /// of `size` records that the checkpoint signs. Records not sealed yet have `"proof": null`
     /// and `"size": null`. Records deleted by retention have no line: the prune record that
-    /// deleted them lists their seqs (`pruned`). Fails, writing nothing, if the records do not match the checkpoint's
-    /// root hash; the checkpoint's signature is not checked here (`steward audit verify` does).
+    /// deleted them lists their seqs (`pruned`). Fails, writing nothing, if the records do not
+    /// match the checkpoint's root hash; the checkpoint's signature is not checked here
+    /// (`steward audit verify` does).
     Export(ExportArgs),
 }
 

@@ -87,7 +87,7 @@ async fn seed(args: &DemoArgs) -> anyhow::Result<Seeded> {
         let token = std::env::var("STEWARD_OPERATOR_TOKEN").context(
             "seeding a running server needs its operator token in STEWARD_OPERATOR_TOKEN",
         )?;
-        let api = Api::new(server.trim_end_matches('/'), token);
+        let api = Api::new(server.trim_end_matches('/'), token)?;
         return seed_story(&api, args.orders, args.json).await;
     }
     let overrides = ConfigOverrides {
@@ -111,7 +111,7 @@ async fn seed(args: &DemoArgs) -> anyhow::Result<Seeded> {
     let server = tokio::spawn(steward_http::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    let api = Api::new(&format!("http://{address}"), token);
+    let api = Api::new(&format!("http://{address}"), token)?;
     let seeded = seed_story(&api, args.orders, args.json).await;
     let _ = stop.send(());
     server
@@ -128,18 +128,16 @@ async fn seed(args: &DemoArgs) -> anyhow::Result<Seeded> {
 
 /// A small client of the Steward API for seeding.
 struct Api {
-    http: reqwest::Client,
-    base: String,
+    client: crate::api_client::ApiClient,
     operator_token: String,
 }
 
 impl Api {
-    fn new(base: &str, operator_token: String) -> Self {
-        Self {
-            http: reqwest::Client::new(),
-            base: base.to_owned(),
+    fn new(base: &str, operator_token: String) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: crate::api_client::ApiClient::new(base, None)?,
             operator_token,
-        }
+        })
     }
 
     /// Calls the API with a credential; any answer but 2xx is an error naming the step.
@@ -151,23 +149,7 @@ impl Api {
         credential: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("Authorization", credential);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("{step}: cannot reach {}", self.base))?;
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        if !status.is_success() {
-            anyhow::bail!("{step}: the server answered {status}: {text}");
-        }
-        serde_json::from_str(&text).with_context(|| format!("{step}: the answer is not JSON"))
+        self.client.call(step, method, path, credential, body).await
     }
 
     /// Creates an account and gives its first user a partner role; returns (account, secret).

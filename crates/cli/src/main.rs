@@ -1,6 +1,7 @@
 //! The `steward` command: runs the server and the operator's tools.
 
 mod admin_cmd;
+mod api_client;
 mod audit_cmd;
 mod bench;
 mod demo_cmd;

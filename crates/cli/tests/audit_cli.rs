@@ -368,21 +368,28 @@ fn check_export(lines: &str, verifier_key: &str, records: &[(u64, String)]) -> u
     count
 }
 
-async fn audit_log_tampering_is_found(backend: Backend) {
+/// A log written by a real server on `backend`: the directory to keep alive, how to run the
+/// CLI on it, raw access to its database, and the verifier key the server announced.
+async fn written_log(backend: &Backend) -> (tempfile::TempDir, Target, Database, String) {
     let dir = tempfile::tempdir().unwrap();
-    let key_file = match &backend {
+    let key_file = match backend {
         Backend::Sqlite(data_dir) => data_dir.join("audit-signing.key"),
         Backend::Postgres(_) => dir.path().join("audit-signing.key"),
     };
     let work_dir = dir.path().join("work");
     std::fs::create_dir_all(&work_dir).unwrap();
-    let verifier_key = write_some_audit_records(&backend, &key_file).await;
+    let verifier_key = write_some_audit_records(backend, &key_file).await;
     let target = Target {
         backend: backend.clone(),
         key_file,
         work_dir,
     };
-    let database = Database::open(&backend).await;
+    let database = Database::open(backend).await;
+    (dir, target, database, verifier_key)
+}
+
+async fn audit_log_tampering_is_found(backend: Backend) {
+    let (_dir, target, database, verifier_key) = written_log(&backend).await;
     let records = database.texts().await;
     let count = records.len() as u64;
     assert!(count >= 10, "every call is audited: {count} records");
@@ -705,20 +712,8 @@ async fn records_not_sealed_yet_verify_and_export_without_proofs() {
 /// log still verifies against every checkpoint and exports with proofs. A record deleted
 /// outside retention is still named, and so is a prune record edited to cover it.
 async fn retention_keeps_the_log_verifiable(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = match &backend {
-        Backend::Sqlite(data_dir) => data_dir.join("audit-signing.key"),
-        Backend::Postgres(_) => dir.path().join("audit-signing.key"),
-    };
-    let work_dir = dir.path().join("work");
-    std::fs::create_dir_all(&work_dir).unwrap();
-    let verifier_key = write_some_audit_records(&backend, &key_file).await;
-    let target = Target {
-        backend: backend.clone(),
-        key_file: key_file.clone(),
-        work_dir,
-    };
-    let database = Database::open(&backend).await;
+    let (_dir, target, database, verifier_key) = written_log(&backend).await;
+    let key_file = target.key_file.clone();
     let before = database.texts().await;
     let shop: steward_domain::AccountId = before
         .iter()

@@ -30,53 +30,8 @@ pub const TWIN_KIND: &str = "bench";
 /// A ledger holds at most 64 kB; stay clear of it with the per-entry overhead.
 const LEDGER_BUDGET_BYTES: u64 = 60_000;
 
-/// A small client of the Steward API for setup.
-#[derive(Clone)]
-pub struct Api {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    pub fn new(base: &str) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .context("cannot build the HTTP client")?;
-        Ok(Self {
-            http,
-            base: base.to_owned(),
-        })
-    }
-
-    /// Calls the API with a credential; any answer but 2xx is an error naming the step.
-    pub async fn call(
-        &self,
-        step: &str,
-        method: Method,
-        path: &str,
-        credential: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("Authorization", credential);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("{step}: cannot reach {}", self.base))?;
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        if !status.is_success() {
-            anyhow::bail!("{step}: the server answered {status}: {text}");
-        }
-        serde_json::from_str(&text).with_context(|| format!("{step}: the answer is not JSON"))
-    }
-}
+/// The API client setup uses: every request bounded by 60 s.
+pub type Api = crate::api_client::ApiClient;
 
 /// The value of entry `index`: a small object with a text payload of the configured size.
 pub fn entry_value(index: u64, payload: &str) -> Value {
@@ -134,7 +89,7 @@ pub async fn run_setup(
 ) -> anyhow::Result<BenchState> {
     check_ledger_budget(options)?;
     let started = Instant::now();
-    let api = Api::new(base_url)?;
+    let api = Api::new(base_url, Some(Duration::from_secs(60)))?;
     let (owner, _, _) = create_account(&api, operator_token, "Bench Shop").await?;
     let mut readers = Vec::new();
     for number in 1..options.accounts {

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use steward_domain::{Twin, TwinId, TwinStatus};
+use steward_domain::{AccountId, Ledger, Twin, TwinId, TwinStatus};
 use steward_rules::Rule;
-use steward_store::{PageRequest, TerminationOutcome};
+use steward_store::{LedgerOf, PageRequest, TerminationOutcome};
 
 use crate::access::roles::validate_rule_text;
 use crate::authz::{authorize_operation, twin_visible};
@@ -232,6 +232,25 @@ impl Steward {
         twin: TwinId,
     ) -> Result<Twin, Error> {
         let twin = self.store.get_twin(twin).await?;
+        self.check_twin_visible(principal, twin)
+    }
+
+    /// [`Self::visible_twin`], reading `account`'s ledger on it in the same store call; for
+    /// writes, which need both.
+    pub(crate) async fn visible_twin_with_ledger(
+        &self,
+        principal: &Principal,
+        twin: TwinId,
+        account: AccountId,
+    ) -> Result<(Twin, Option<Ledger>), Error> {
+        let (twin, ledger) = self
+            .store
+            .get_twin_with_ledger(twin, LedgerOf::Account(account))
+            .await?;
+        Ok((self.check_twin_visible(principal, twin)?, ledger))
+    }
+
+    fn check_twin_visible(&self, principal: &Principal, twin: Twin) -> Result<Twin, Error> {
         crate::audit::note_data(Some(twin.id), twin.owner);
         if twin_visible(principal, &twin, &self.rule_cache, self.clock.now()) {
             Ok(twin)

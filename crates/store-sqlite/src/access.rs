@@ -35,8 +35,11 @@ impl SqliteStore {
         role: &Role,
     ) -> Result<(), StoreError> {
         ensure_created_in(account, role.account, Entity::Role)?;
-        let mut connection = self.writer.acquire().await.map_err(database_error)?;
-        Self::insert_role_in(&mut connection, role).await
+        let mut tx = self.begin_write().await?;
+        match Self::insert_role_in(&mut tx, role).await {
+            Ok(()) => tx.commit().await,
+            Err(error) => tx.fail(error).await,
+        }
     }
 
     pub(crate) async fn insert_role_in(
@@ -103,19 +106,21 @@ impl SqliteStore {
             // Another account's role does not exist from this account's point of view.
             return Err(StoreError::NotFound(Entity::Role));
         }
-        let result = sqlx::query(
-            "UPDATE roles SET name = ?, statement = ?, rules = ?, updated_ts = ? \
-             WHERE account_id = ? AND id = ?",
-        )
-        .bind(&role.name)
-        .bind(encode_json(&role.statement)?)
-        .bind(encode_json(&role.rules)?)
-        .bind(role.updated_ts.as_millis())
-        .bind(account.to_string())
-        .bind(role.id.to_string())
-        .execute(&self.writer)
-        .await
-        .map_err(database_error)?;
+        let result = self
+            .write_statement(
+                sqlx::query(
+                    "UPDATE roles SET name = ?, statement = ?, rules = ?, updated_ts = ? \
+                     WHERE account_id = ? AND id = ?",
+                )
+                .bind(&role.name)
+                .bind(encode_json(&role.statement)?)
+                .bind(encode_json(&role.rules)?)
+                .bind(role.updated_ts.as_millis())
+                .bind(account.to_string())
+                .bind(role.id.to_string()),
+                database_error,
+            )
+            .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Role));
         }
@@ -152,7 +157,7 @@ impl SqliteStore {
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Role));
         }
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     pub(crate) async fn insert_user(
@@ -161,8 +166,11 @@ impl SqliteStore {
         user: &User,
     ) -> Result<(), StoreError> {
         ensure_created_in(account, user.account, Entity::User)?;
-        let mut connection = self.writer.acquire().await.map_err(database_error)?;
-        Self::insert_user_in(&mut connection, user).await
+        let mut tx = self.begin_write().await?;
+        match Self::insert_user_in(&mut tx, user).await {
+            Ok(()) => tx.commit().await,
+            Err(error) => tx.fail(error).await,
+        }
     }
 
     pub(crate) async fn insert_user_in(
@@ -234,20 +242,22 @@ impl SqliteStore {
         }
         // One statement: a missing user changes no row (not found), an existing user with a
         // role outside the account trips the composite foreign key (role not found).
-        let result = sqlx::query(
-            "UPDATE users SET role_id = ?, name = ?, description = ?, activity = ?, updated_ts = ? \
-             WHERE account_id = ? AND id = ?",
-        )
-        .bind(user.role.to_string())
-        .bind(&user.name)
-        .bind(encode_json(&user.description)?)
-        .bind(encode_optional_json(user.activity.as_ref())?)
-        .bind(user.updated_ts.as_millis())
-        .bind(account.to_string())
-        .bind(user.id.to_string())
-        .execute(&self.writer)
-        .await
-        .map_err(foreign_key_means_missing(Entity::Role, Entity::User))?;
+        let result = self
+            .write_statement(
+                sqlx::query(
+                    "UPDATE users SET role_id = ?, name = ?, description = ?, activity = ?, \
+                     updated_ts = ? WHERE account_id = ? AND id = ?",
+                )
+                .bind(user.role.to_string())
+                .bind(&user.name)
+                .bind(encode_json(&user.description)?)
+                .bind(encode_optional_json(user.activity.as_ref())?)
+                .bind(user.updated_ts.as_millis())
+                .bind(account.to_string())
+                .bind(user.id.to_string()),
+                foreign_key_means_missing(Entity::Role, Entity::User),
+            )
+            .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::User));
         }
@@ -282,7 +292,7 @@ impl SqliteStore {
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::User));
         }
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 }
 

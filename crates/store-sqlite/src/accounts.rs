@@ -36,7 +36,7 @@ impl SqliteStore {
         Self::insert_role_in(&mut tx, &bootstrap.admin_role).await?;
         Self::insert_user_in(&mut tx, &bootstrap.admin_user).await?;
         Self::insert_secret_in(&mut tx, &bootstrap.admin_secret).await?;
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     pub(crate) async fn get_account_row(&self, account: AccountId) -> Result<Account, StoreError> {
@@ -72,16 +72,17 @@ impl SqliteStore {
         status: AccountStatus,
         now: Timestamp,
     ) -> Result<Account, StoreError> {
-        let row: Option<AccountRow> = sqlx::query_as(&format!(
-            "UPDATE accounts SET status = ?, updated_ts = ? WHERE id = ? \
+        let row: Option<AccountRow> = self
+            .write_returning(
+                sqlx::query_as(&format!(
+                    "UPDATE accounts SET status = ?, updated_ts = ? WHERE id = ? \
              RETURNING {ACCOUNT_COLUMNS}"
-        ))
-        .bind(status.as_str())
-        .bind(now.as_millis())
-        .bind(account.to_string())
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(database_error)?;
+                ))
+                .bind(status.as_str())
+                .bind(now.as_millis())
+                .bind(account.to_string()),
+            )
+            .await?;
         row.ok_or(StoreError::NotFound(Entity::Account))?.try_into()
     }
 
@@ -91,16 +92,17 @@ impl SqliteStore {
         resource_access_log: Option<&Value>,
         now: Timestamp,
     ) -> Result<Account, StoreError> {
-        let row: Option<AccountRow> = sqlx::query_as(&format!(
-            "UPDATE accounts SET resource_access_log = ?, updated_ts = ? WHERE id = ? \
+        let row: Option<AccountRow> = self
+            .write_returning(
+                sqlx::query_as(&format!(
+                    "UPDATE accounts SET resource_access_log = ?, updated_ts = ? WHERE id = ? \
              RETURNING {ACCOUNT_COLUMNS}"
-        ))
-        .bind(encode_optional_json(resource_access_log)?)
-        .bind(now.as_millis())
-        .bind(account.to_string())
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(database_error)?;
+                ))
+                .bind(encode_optional_json(resource_access_log)?)
+                .bind(now.as_millis())
+                .bind(account.to_string()),
+            )
+            .await?;
         row.ok_or(StoreError::NotFound(Entity::Account))?.try_into()
     }
 }

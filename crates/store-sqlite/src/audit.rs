@@ -183,7 +183,7 @@ impl Store {
         }
         let mut transaction = self.begin_write().await?;
         let first = append_audit(&mut transaction, records).await?;
-        transaction.commit().await.map_err(database_error)?;
+        transaction.commit().await?;
         first.ok_or_else(|| StoreError::Backend("audit records were not appended".to_owned()))
     }
 
@@ -382,7 +382,7 @@ impl Store {
             .execute(&mut *transaction)
             .await
             .map_err(database_error)?;
-        transaction.commit().await.map_err(database_error)?;
+        transaction.commit().await?;
         Ok(true)
     }
 
@@ -436,7 +436,7 @@ impl Store {
         .execute(&mut *transaction)
         .await
         .map_err(database_error)?;
-        transaction.commit().await.map_err(database_error)
+        transaction.commit().await
     }
 
     pub(crate) async fn get_audit_retention_row(
@@ -495,7 +495,7 @@ impl Store {
             .collect::<Result<Vec<u64>, StoreError>>()?;
         record.pruned = Some(seq_ranges(&deleted));
         append_audit(&mut transaction, std::slice::from_ref(&record)).await?;
-        transaction.commit().await.map_err(database_error)?;
+        transaction.commit().await?;
         Ok(deleted.len() as u64)
     }
 }

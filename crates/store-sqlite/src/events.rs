@@ -154,7 +154,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(database_error)?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(deleted.rows_affected())
     }
 
@@ -207,7 +207,7 @@ impl Store {
         if !deliveries.is_empty() {
             Self::insert_deliveries(&mut tx, deliveries).await?;
         }
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(true)
     }
 }

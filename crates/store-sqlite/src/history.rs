@@ -140,16 +140,18 @@ impl SqliteStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        let deleted = sqlx::query(
-            "DELETE FROM entry_history WHERE rowid IN ( \
-                 SELECT rowid FROM entry_history \
-                 WHERE expires_ts IS NOT NULL AND expires_ts <= ? LIMIT ?)",
-        )
-        .bind(now.as_millis())
-        .bind(i64::from(limit))
-        .execute(&self.writer)
-        .await
-        .map_err(database_error)?;
+        let deleted = self
+            .write_statement(
+                sqlx::query(
+                    "DELETE FROM entry_history WHERE rowid IN ( \
+                         SELECT rowid FROM entry_history \
+                         WHERE expires_ts IS NOT NULL AND expires_ts <= ? LIMIT ?)",
+                )
+                .bind(now.as_millis())
+                .bind(i64::from(limit)),
+                database_error,
+            )
+            .await?;
         Ok(deleted.rows_affected())
     }
 }

@@ -109,7 +109,7 @@ impl SqliteStore {
             })?;
             stored.push(inserted.rows_affected() == 1);
         }
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(stored)
     }
 
@@ -162,19 +162,21 @@ impl SqliteStore {
         // Matched by (twin, account, identity string): naming another account's identity
         // updates nothing and reports it missing. One statement, so one implicit transaction;
         // created_ts is never rewritten.
-        let updated = sqlx::query(
-            "UPDATE identities SET validity_ts = ?, visibility = ?, updated_ts = ? \
-             WHERE twin_id = ? AND account_id = ? AND identity = ?",
-        )
-        .bind(identity.validity_ts.as_ref().map(Timestamp::as_millis))
-        .bind(identity.visibility.as_deref())
-        .bind(identity.updated_ts.as_millis())
-        .bind(identity.twin.to_string())
-        .bind(account.to_string())
-        .bind(&identity.identity)
-        .execute(&self.writer)
-        .await
-        .map_err(database_error)?;
+        let updated = self
+            .write_statement(
+                sqlx::query(
+                    "UPDATE identities SET validity_ts = ?, visibility = ?, updated_ts = ? \
+                     WHERE twin_id = ? AND account_id = ? AND identity = ?",
+                )
+                .bind(identity.validity_ts.as_ref().map(Timestamp::as_millis))
+                .bind(identity.visibility.as_deref())
+                .bind(identity.updated_ts.as_millis())
+                .bind(identity.twin.to_string())
+                .bind(account.to_string())
+                .bind(&identity.identity),
+                database_error,
+            )
+            .await?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Identity));
         }
@@ -187,16 +189,17 @@ impl SqliteStore {
         twin: TwinId,
         identity: &str,
     ) -> Result<Identity, StoreError> {
-        let row: Option<IdentityRow> = sqlx::query_as(&format!(
-            "DELETE FROM identities WHERE twin_id = ? AND account_id = ? AND identity = ? \
-             RETURNING {IDENTITY_COLUMNS}"
-        ))
-        .bind(twin.to_string())
-        .bind(account.to_string())
-        .bind(identity)
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(database_error)?;
+        let row: Option<IdentityRow> = self
+            .write_returning(
+                sqlx::query_as(&format!(
+                    "DELETE FROM identities WHERE twin_id = ? AND account_id = ? AND identity = ? \
+                     RETURNING {IDENTITY_COLUMNS}"
+                ))
+                .bind(twin.to_string())
+                .bind(account.to_string())
+                .bind(identity),
+            )
+            .await?;
         row.ok_or(StoreError::NotFound(Entity::Identity))?
             .try_into()
     }

@@ -92,19 +92,15 @@ impl SqliteStore {
         expected_version: Option<u64>,
         effects: &LedgerEffects,
     ) -> Result<(), StoreError> {
-        let history = &effects.history;
         ensure_ledger_of(account, ledger)?;
         let entries = encode_json(&ledger.entries)?;
         let version = stored_version(ledger.version)?;
         let mut transaction = self.begin_write().await?;
-        match expected_version {
-            None => {
-                if let Err(error) = insert_ledger(&mut transaction, ledger, &entries, version).await
-                {
-                    drop(transaction);
-                    return Err(self.refused_ledger_insert(error, ledger.twin).await);
-                }
-            }
+        let written = match expected_version {
+            None => match insert_ledger(&mut transaction, ledger, &entries, version).await {
+                Ok(()) => Ok(()),
+                Err(error) => Err(self.refused_ledger_insert(error, ledger.twin).await),
+            },
             Some(expected) => {
                 update_ledger_if_version(
                     &mut transaction,
@@ -113,28 +109,19 @@ impl SqliteStore {
                     version,
                     stored_version(expected)?,
                 )
-                .await?;
+                .await
             }
+        };
+        let written = match written {
+            Ok(()) => write_effects(&mut transaction, account, ledger, version, effects).await,
+            Err(error) => Err(error),
+        };
+        // A refused write settles the batch before the caller hears of it: the caller reads
+        // the ledger again and retries, and must then see every write acknowledged so far.
+        match written {
+            Ok(()) => transaction.commit().await,
+            Err(error) => transaction.fail(error).await,
         }
-        if !history.is_empty() {
-            apply_history(
-                &mut transaction,
-                ledger.twin,
-                ledger.account,
-                version,
-                history,
-            )
-            .await?;
-        }
-        if let Some(remembered) = &effects.transaction {
-            insert_transaction(&mut transaction, account, remembered).await?;
-        }
-        if !effects.deliveries.is_empty() {
-            Self::insert_deliveries(&mut transaction, &effects.deliveries).await?;
-        }
-        append_events(&mut transaction, &effects.events).await?;
-        append_audit(&mut transaction, &effects.audit).await?;
-        transaction.commit().await.map_err(database_error)
     }
 
     /// Maps the error of a refused ledger insert, after its transaction was rolled back.
@@ -163,6 +150,36 @@ impl SqliteStore {
             Err(error) => database_error(error),
         }
     }
+}
+
+/// Everything a ledger write stores besides the ledger itself, in its transaction.
+async fn write_effects(
+    transaction: &mut SqliteConnection,
+    account: AccountId,
+    ledger: &Ledger,
+    version: i64,
+    effects: &LedgerEffects,
+) -> Result<(), StoreError> {
+    if !effects.history.is_empty() {
+        apply_history(
+            &mut *transaction,
+            ledger.twin,
+            ledger.account,
+            version,
+            &effects.history,
+        )
+        .await?;
+    }
+    if let Some(remembered) = &effects.transaction {
+        insert_transaction(&mut *transaction, account, remembered).await?;
+    }
+    if !effects.deliveries.is_empty() {
+        SqliteStore::insert_deliveries(&mut *transaction, &effects.deliveries).await?;
+    }
+    append_events(&mut *transaction, &effects.events).await?;
+    append_audit(&mut *transaction, &effects.audit)
+        .await
+        .map(|_| ())
 }
 
 fn is_foreign_key_violation(error: &sqlx::Error) -> bool {

@@ -22,16 +22,19 @@ mod stickers;
 mod transactions;
 mod twins;
 mod usage;
+mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteQueryResult, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::Sqlite;
 use steward_domain::{
     Account, AccountBootstrap, AccountId, AccountStatus, AuditCheckpoint, AuditRecord,
     AuditRetention, ClaimedDelivery, Delivery, Event, HistoryRecord, Identity, Ledger,
@@ -47,6 +50,7 @@ use steward_store::{
 use uuid::Uuid;
 
 use crate::error::database_error;
+pub use crate::writer::WriteStats;
 
 /// The name of the database file inside the data directory.
 pub const DATABASE_FILE_NAME: &str = "steward.db";
@@ -75,11 +79,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     /// Connections for reads.
     pool: SqlitePool,
-    /// The one connection every write goes through. SQLite has one writer at a time anyway;
-    /// queueing writers here instead of letting several connections contend for the lock
-    /// means no writer sleeps in the busy handler, and the writer keeps a warm page cache of
-    /// the pages writes touch (index tails, counters, the audit log).
-    writer: SqlitePool,
+    /// The one connection every write goes through, with group commit (see [`writer`]).
+    /// SQLite has one writer at a time anyway; queueing writers here instead of letting
+    /// several connections contend for the lock means no writer sleeps in the busy handler,
+    /// concurrent writes share one WAL sync, and the writer keeps a warm page cache of the
+    /// pages writes touch (index tails, counters, the audit log).
+    writer: Arc<writer::GroupCommit>,
     path: PathBuf,
 }
 
@@ -162,7 +167,7 @@ impl SqliteStore {
         tracing::debug!(path = %path.display(), "sqlite store open");
         Ok(Self {
             pool,
-            writer,
+            writer: writer::GroupCommit::new(writer),
             path: path.to_owned(),
         })
     }
@@ -204,14 +209,55 @@ impl SqliteStore {
         })
     }
 
-    /// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock up front: a deferred
-    /// transaction that reads first could not upgrade to a writer after another connection
-    /// committed (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not retry).
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(database_error)
+    /// How many writes were committed since the store opened, and in how many commits (WAL
+    /// syncs): the ratio is the average group-commit batch.
+    pub fn write_stats(&self) -> WriteStats {
+        self.writer.stats()
+    }
+
+    /// Starts a write on the writer connection; [`writer::WriteTx::commit`] returns once it
+    /// is durable. The batch's transaction is `BEGIN IMMEDIATE`, which takes the write lock up
+    /// front: a deferred transaction that reads first could not upgrade to a writer after
+    /// another connection committed (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
+    /// retry).
+    async fn begin_write(&self) -> Result<writer::WriteTx, StoreError> {
+        self.writer.begin().await
+    }
+
+    /// Runs one statement as a write of its own; a failing statement's error goes through
+    /// `map`.
+    async fn write_statement<'q>(
+        &self,
+        statement: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
+        map: impl FnOnce(sqlx::Error) -> StoreError,
+    ) -> Result<SqliteQueryResult, StoreError> {
+        let mut tx = self.begin_write().await?;
+        match statement.execute(&mut *tx).await {
+            Ok(done) => {
+                tx.commit().await?;
+                Ok(done)
+            }
+            Err(error) => tx.fail(map(error)).await,
+        }
+    }
+
+    /// Runs one statement with `RETURNING` as a write of its own and reads the row it returns,
+    /// if any.
+    async fn write_returning<'q, Row>(
+        &self,
+        statement: sqlx::query::QueryAs<'q, Sqlite, Row, SqliteArguments<'q>>,
+    ) -> Result<Option<Row>, StoreError>
+    where
+        Row: Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow>,
+    {
+        let mut tx = self.begin_write().await?;
+        match statement.fetch_optional(&mut *tx).await {
+            Ok(row) => {
+                tx.commit().await?;
+                Ok(row)
+            }
+            Err(error) => tx.fail(database_error(error)).await,
+        }
     }
 }
 
@@ -230,8 +276,11 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        if let Err(error) = self.writer.flush().await {
+            tracing::warn!(%error, "cannot commit the last writes at close");
+        }
         self.pool.close().await;
-        self.writer.close().await;
+        self.writer.pool().close().await;
     }
 
     async fn create_account(&self, bootstrap: &AccountBootstrap) -> Result<(), StoreError> {

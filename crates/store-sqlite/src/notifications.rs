@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use steward_domain::{AccountId, ClaimedDelivery, Delivery, Subscription, Timestamp, UserId};
 use steward_store::columns::{decode_json, encode_json};
 use steward_store::{DeadLetter, Entity, StoreError};
@@ -199,19 +199,19 @@ impl SqliteStore {
             return Err(unique_means_exists(Entity::Subscription)(error));
         }
         Self::insert_deliveries(&mut tx, std::slice::from_ref(confirmation)).await?;
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     /// Says which reference of a refused subscription is missing. SQLite does not name the
     /// violated foreign key, so look: the publishing account first, else the subscriber.
     async fn missing_subscription_reference(
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut SqliteConnection,
         subscription: &Subscription,
     ) -> StoreError {
         let publisher_exists: Result<bool, sqlx::Error> =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)")
                 .bind(subscription.topic_account.to_string())
-                .fetch_one(&mut **tx)
+                .fetch_one(&mut *tx)
                 .await;
         match publisher_exists {
             Ok(false) => StoreError::NotFound(Entity::Account),
@@ -258,7 +258,7 @@ impl SqliteStore {
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Subscription));
         }
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     pub(crate) async fn delete_subscription_row(
@@ -287,7 +287,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(database_error)?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         deleted.try_into()
     }
 
@@ -379,7 +379,7 @@ impl SqliteStore {
                 })
             })?;
         }
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     pub(crate) async fn insert_delivery_rows(
@@ -391,13 +391,13 @@ impl SqliteStore {
         }
         let mut tx = self.begin_write().await?;
         Self::insert_deliveries(&mut tx, deliveries).await?;
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     /// Inserts outbox rows in the given order (so `seq` follows it). A taken message uuid is
     /// `AlreadyExists(Delivery)`, a missing subscription `NotFound(Subscription)`.
     pub(crate) async fn insert_deliveries(
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut SqliteConnection,
         deliveries: &[Delivery],
     ) -> Result<(), StoreError> {
         ensure_no_nul("message body", deliveries.iter().map(|d| d.body.as_str()))?;
@@ -414,7 +414,7 @@ impl SqliteStore {
                     .push_bind(delivery.next_attempt_ts.as_millis())
                     .push_bind(delivery.created_ts.as_millis());
             });
-            insert.build().execute(&mut **tx).await.map_err(|error| {
+            insert.build().execute(&mut *tx).await.map_err(|error| {
                 map_violation(error, |kind| match kind {
                     sqlx::error::ErrorKind::ForeignKeyViolation => {
                         Some(StoreError::NotFound(Entity::Subscription))
@@ -476,7 +476,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(database_error)?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         rows.into_iter()
             .map(|row| row.into_claimed(lease_until))
             .collect()
@@ -501,7 +501,7 @@ impl SqliteStore {
         if deleted.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Delivery));
         }
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     pub(crate) async fn retry_delivery_row(
@@ -528,7 +528,7 @@ impl SqliteStore {
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Delivery));
         }
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     pub(crate) async fn dead_letter_delivery_row(
@@ -576,7 +576,7 @@ impl SqliteStore {
         let subscriber: AccountId = parse(&subscriber, "subscriber account")?;
         let text = steward_domain::dead_letter_log_text(now, message, &topic, reason);
         crate::usage::append_log(&mut tx, subscriber, &[(now, text)]).await?;
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     pub(crate) async fn list_dead_letter_rows(
@@ -614,24 +614,28 @@ impl SqliteStore {
         limit: u32,
     ) -> Result<(u64, u64), StoreError> {
         // Deliveries go with their subscription (ON DELETE CASCADE).
-        let subscriptions = sqlx::query(
-            "DELETE FROM subscriptions WHERE id IN ( \
-                 SELECT id FROM subscriptions WHERE validity_ts < ? LIMIT ?)",
-        )
-        .bind(expired_before.as_millis())
-        .bind(i64::from(limit))
-        .execute(&self.writer)
-        .await
-        .map_err(crate::error::database_error)?;
-        let dead = sqlx::query(
-            "DELETE FROM dead_letters WHERE rowid IN ( \
-                 SELECT rowid FROM dead_letters WHERE dead_ts < ? LIMIT ?)",
-        )
-        .bind(dead_before.as_millis())
-        .bind(i64::from(limit))
-        .execute(&self.writer)
-        .await
-        .map_err(crate::error::database_error)?;
+        let subscriptions = self
+            .write_statement(
+                sqlx::query(
+                    "DELETE FROM subscriptions WHERE id IN ( \
+                         SELECT id FROM subscriptions WHERE validity_ts < ? LIMIT ?)",
+                )
+                .bind(expired_before.as_millis())
+                .bind(i64::from(limit)),
+                crate::error::database_error,
+            )
+            .await?;
+        let dead = self
+            .write_statement(
+                sqlx::query(
+                    "DELETE FROM dead_letters WHERE rowid IN ( \
+                         SELECT rowid FROM dead_letters WHERE dead_ts < ? LIMIT ?)",
+                )
+                .bind(dead_before.as_millis())
+                .bind(i64::from(limit)),
+                crate::error::database_error,
+            )
+            .await?;
         Ok((subscriptions.rows_affected(), dead.rows_affected()))
     }
 }

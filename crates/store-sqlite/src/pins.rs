@@ -17,20 +17,21 @@ impl SqliteStore {
             // A user of another account does not exist from this account's point of view.
             return Err(StoreError::NotFound(Entity::User));
         }
-        sqlx::query(
-            "INSERT INTO secret_pins \
-             (account_id, pin_hash, user_id, secret_validity_ts, expires_ts, created_ts) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+        self.write_statement(
+            sqlx::query(
+                "INSERT INTO secret_pins \
+                 (account_id, pin_hash, user_id, secret_validity_ts, expires_ts, created_ts) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(account.to_string())
+            .bind(&pin.pin_hash)
+            .bind(pin.user.to_string())
+            .bind(pin.secret_validity_ts.map(|ts| ts.as_millis()))
+            .bind(pin.expires_ts.as_millis())
+            .bind(pin.created_ts.as_millis()),
+            foreign_key_means_missing(Entity::User, Entity::Pin),
         )
-        .bind(account.to_string())
-        .bind(&pin.pin_hash)
-        .bind(pin.user.to_string())
-        .bind(pin.secret_validity_ts.map(|ts| ts.as_millis()))
-        .bind(pin.expires_ts.as_millis())
-        .bind(pin.created_ts.as_millis())
-        .execute(&self.writer)
-        .await
-        .map_err(foreign_key_means_missing(Entity::User, Entity::Pin))?;
+        .await?;
         Ok(())
     }
 
@@ -74,7 +75,7 @@ impl SqliteStore {
             .map_err(database_error)?;
         // On a hash collision the transaction is dropped: the PIN and the old secret stay.
         Self::insert_secret_in(&mut tx, &secret).await?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(secret)
     }
 
@@ -84,11 +85,12 @@ impl SqliteStore {
     ) -> Result<u64, StoreError> {
         // Expired means "can no longer be redeemed": `expires_ts <= now`, the complement of the
         // redemption condition.
-        let result = sqlx::query("DELETE FROM secret_pins WHERE expires_ts <= ?")
-            .bind(now.as_millis())
-            .execute(&self.writer)
-            .await
-            .map_err(database_error)?;
+        let result = self
+            .write_statement(
+                sqlx::query("DELETE FROM secret_pins WHERE expires_ts <= ?").bind(now.as_millis()),
+                database_error,
+            )
+            .await?;
         Ok(result.rows_affected())
     }
 }

@@ -30,7 +30,7 @@ impl SqliteStore {
             .map_err(database_error)?;
         // On a hash collision the transaction is dropped, so the previous secret stays valid.
         Self::insert_secret_in(&mut tx, secret).await?;
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     pub(crate) async fn insert_secret_in(
@@ -76,12 +76,14 @@ impl SqliteStore {
         account: AccountId,
         user: UserId,
     ) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM secrets WHERE account_id = ? AND user_id = ?")
-            .bind(account.to_string())
-            .bind(user.to_string())
-            .execute(&self.writer)
-            .await
-            .map_err(database_error)?;
+        let result = self
+            .write_statement(
+                sqlx::query("DELETE FROM secrets WHERE account_id = ? AND user_id = ?")
+                    .bind(account.to_string())
+                    .bind(user.to_string()),
+                database_error,
+            )
+            .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(Entity::Secret));
         }
@@ -130,7 +132,7 @@ impl SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(database_error)?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(stored)
     }
 }

@@ -5,7 +5,7 @@
 //! `BEGIN IMMEDIATE` transaction, and the index rows are deleted with their sticker by
 //! `ON DELETE CASCADE`.
 
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use steward_domain::{
     AccountId, Event, Sticker, Timestamp, TwinId, STICKER_EXPIRED, STICKER_PUT, STICKER_REMOVED,
 };
@@ -145,12 +145,12 @@ impl SqliteStore {
             .map(|sticker| Event::sticker(STICKER_PUT, sticker, sticker.created_ts))
             .collect();
         append_events(&mut tx, &events).await?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(replaced)
     }
 
     async fn insert_recipients(
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut SqliteConnection,
         account: AccountId,
         sticker: &Sticker,
     ) -> Result<(), StoreError> {
@@ -171,7 +171,7 @@ impl SqliteStore {
         });
         insert
             .build()
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await
             .map_err(database_error)?;
         Ok(())
@@ -179,14 +179,11 @@ impl SqliteStore {
 
     /// Says which reference of a refused sticker insert is missing. SQLite does not name the
     /// violated foreign key, so look: the twin first, else the account.
-    async fn missing_sticker_reference(
-        tx: &mut Transaction<'static, Sqlite>,
-        twin: TwinId,
-    ) -> StoreError {
+    async fn missing_sticker_reference(tx: &mut SqliteConnection, twin: TwinId) -> StoreError {
         let twin_exists: Result<bool, sqlx::Error> =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM twins WHERE id = ?)")
                 .bind(twin.to_string())
-                .fetch_one(&mut **tx)
+                .fetch_one(&mut *tx)
                 .await;
         match twin_exists {
             Ok(false) => StoreError::NotFound(Entity::Twin),
@@ -315,7 +312,7 @@ impl SqliteStore {
         // Nothing removed: dropping the transaction ends it without writing.
         let removed = Sticker::try_from(removed.ok_or(StoreError::NotFound(Entity::Sticker))?)?;
         append_events(&mut tx, &[Event::sticker(STICKER_REMOVED, &removed, now)]).await?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(removed)
     }
 
@@ -356,7 +353,7 @@ impl SqliteStore {
             .map(|sticker| Event::sticker(STICKER_EXPIRED, sticker, now))
             .collect();
         append_events(&mut tx, &events).await?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(removed)
     }
 }

@@ -75,11 +75,13 @@ impl SqliteStore {
         &self,
         before: Timestamp,
     ) -> Result<u64, StoreError> {
-        let deleted = sqlx::query("DELETE FROM ledger_transactions WHERE created_ts < ?")
-            .bind(before.as_millis())
-            .execute(&self.writer)
-            .await
-            .map_err(database_error)?;
+        let deleted = self
+            .write_statement(
+                sqlx::query("DELETE FROM ledger_transactions WHERE created_ts < ?")
+                    .bind(before.as_millis()),
+                database_error,
+            )
+            .await?;
         Ok(deleted.rows_affected())
     }
 }

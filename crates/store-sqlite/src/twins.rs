@@ -22,7 +22,7 @@ impl SqliteStore {
         ensure_created_in(account, twin.owner, Entity::Twin)?;
         ensure_created_in(account, twin.creator, Entity::Twin)?;
         let description = twin.description.as_ref().map(encode_json).transpose()?;
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO twins (id, owner, creator, status, description, terminated_by, \
              terminated_ts, created_ts, updated_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -40,10 +40,12 @@ impl SqliteStore {
                 .map(|termination| termination.terminated_ts.as_millis()),
         )
         .bind(twin.created_ts.as_millis())
-        .bind(twin.updated_ts.as_millis())
-        .execute(&self.writer)
-        .await
-        .map_err(foreign_key_means_missing(Entity::Account, Entity::Twin))?;
+        .bind(twin.updated_ts.as_millis());
+        self.write_statement(
+            insert,
+            foreign_key_means_missing(Entity::Account, Entity::Twin),
+        )
+        .await?;
         Ok(())
     }
 
@@ -66,17 +68,18 @@ impl SqliteStore {
     ) -> Result<Twin, StoreError> {
         // `None` binds SQL NULL (no description), `Some({})` binds the text `{}`.
         let description = description.map(encode_json).transpose()?;
-        let row: Option<TwinRow> = sqlx::query_as(&format!(
-            "UPDATE twins SET description = ?, updated_ts = ? WHERE id = ? AND owner = ? \
+        let row: Option<TwinRow> = self
+            .write_returning(
+                sqlx::query_as(&format!(
+                    "UPDATE twins SET description = ?, updated_ts = ? WHERE id = ? AND owner = ? \
              RETURNING {TWIN_COLUMNS}"
-        ))
-        .bind(description)
-        .bind(now.as_millis())
-        .bind(twin.to_string())
-        .bind(account.to_string())
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(database_error)?;
+                ))
+                .bind(description)
+                .bind(now.as_millis())
+                .bind(twin.to_string())
+                .bind(account.to_string()),
+            )
+            .await?;
         // Another account's twin is reported like a missing one: changes are the owner's alone.
         row.ok_or(StoreError::NotFound(Entity::Twin))?.try_into()
     }
@@ -103,7 +106,7 @@ impl SqliteStore {
         .map_err(database_error)?;
         if let Some(row) = terminated {
             let twin = Twin::try_from(row)?;
-            tx.commit().await.map_err(database_error)?;
+            tx.commit().await?;
             return Ok(TerminationOutcome::Terminated(twin));
         }
         let existing: Option<TwinRow> = sqlx::query_as(&format!(

@@ -146,7 +146,7 @@ impl SqliteStore {
                 .await
                 .map_err(database_error)?;
         }
-        tx.commit().await.map_err(database_error)
+        tx.commit().await
     }
 
     pub(crate) async fn get_usage_rows(
@@ -183,17 +183,19 @@ impl SqliteStore {
         before_bucket: &str,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        let deleted = sqlx::query(
-            "DELETE FROM usage_counters \
-             WHERE (account_id, user_id, bucket, counter) IN ( \
-                 SELECT account_id, user_id, bucket, counter FROM usage_counters \
-                 WHERE bucket < ? LIMIT ?)",
-        )
-        .bind(before_bucket)
-        .bind(i64::from(limit))
-        .execute(&self.writer)
-        .await
-        .map_err(database_error)?;
+        let deleted = self
+            .write_statement(
+                sqlx::query(
+                    "DELETE FROM usage_counters \
+                     WHERE (account_id, user_id, bucket, counter) IN ( \
+                         SELECT account_id, user_id, bucket, counter FROM usage_counters \
+                         WHERE bucket < ? LIMIT ?)",
+                )
+                .bind(before_bucket)
+                .bind(i64::from(limit)),
+                database_error,
+            )
+            .await?;
         Ok(deleted.rows_affected())
     }
 
@@ -207,7 +209,7 @@ impl SqliteStore {
         }
         let mut tx = self.begin_write().await?;
         let last = append_log(&mut tx, account, messages).await?;
-        tx.commit().await.map_err(database_error)?;
+        tx.commit().await?;
         Ok(last)
     }
 
@@ -243,15 +245,17 @@ impl SqliteStore {
         before: Timestamp,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        let deleted = sqlx::query(
-            "DELETE FROM account_log WHERE (account_id, seq) IN ( \
-                 SELECT account_id, seq FROM account_log WHERE ts < ? LIMIT ?)",
-        )
-        .bind(before.as_millis())
-        .bind(i64::from(limit))
-        .execute(&self.writer)
-        .await
-        .map_err(database_error)?;
+        let deleted = self
+            .write_statement(
+                sqlx::query(
+                    "DELETE FROM account_log WHERE (account_id, seq) IN ( \
+                         SELECT account_id, seq FROM account_log WHERE ts < ? LIMIT ?)",
+                )
+                .bind(before.as_millis())
+                .bind(i64::from(limit)),
+                database_error,
+            )
+            .await?;
         Ok(deleted.rows_affected())
     }
 

@@ -82,7 +82,7 @@ impl std::fmt::Display for Entity {
 }
 
 /// Errors every backend maps its driver errors onto.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The thing does not exist for this account (or at all).
     #[error("{0} not found")]

@@ -27,6 +27,14 @@
 # 5. A table per backend: median requests/s and p99 per size, p99(size)/p99(smallest size)
 #    against the 1.25× target, and peak RSS against the 150 MB target (SQLite, largest size).
 #
+# Knobs: BACKENDS ("sqlite postgres"), SIZES ("10000 100000 1000000"; the first is the
+# reference), ROUNDS (3), DURATION (10 s), WARMUP (3 s), CONCURRENCY (32), SEED_CONCURRENCY (32;
+# SQLite seeding uses at most 4 tasks), SEED_LIMIT_MINUTES (25), COLD (1), DROP_CACHES (0; 1 drops
+# the OS page cache before each cold run, as root), SCALE_DIR (/work/scale-data), REUSE (0),
+# PG_URL_BASE (postgres://postgres@127.0.0.1:5432), PORT (18090), SERVE_ARGS (extra `steward
+# serve` options, e.g. "--object-cache-ttl-milliseconds 0"), STEWARD_BIN (default
+# target/release/steward, built with cargo). Every run's JSON goes to SCALE_DIR/results-*.jsonl.
+#
 # `steward bench` picks a twin uniformly at random from the state file for every request, so
 # the working set is every twin: at 1,000,000 twins the server's caches (object cache, SQLite's
 # page cache, PostgreSQL's shared_buffers) hold a small part of it, which is what this measures.
@@ -55,6 +63,8 @@ PG_USER=${PG_USER:-postgres}
 PORT=${PORT:-18090}
 P99_TARGET=${P99_TARGET:-1.25}
 RSS_TARGET_MB=${RSS_TARGET_MB:-150}
+# Extra `steward serve` options for every server, e.g. "--object-cache-ttl-milliseconds 0".
+read -r -a SERVE_ARGS <<<"${SERVE_ARGS:-}"
 
 cd "$(dirname "$0")/.."
 if [[ -n "${STEWARD_BIN:-}" ]]; then
@@ -104,7 +114,8 @@ echo "date: $(date -u +%FT%TZ); load average at start: $(cut -d' ' -f1-3 /proc/l
 echo "binary: $BIN ($(sha256sum "$BIN" | cut -c1-12)); commit $(git log -1 --format=%h 2>/dev/null || echo '?')" \
     "$(git status --porcelain 2>/dev/null | grep -q . && echo '+ uncommitted changes')" >&2
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); data under $SCALE_DIR" >&2
-echo "settings: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$CONCURRENCY" >&2
+echo "settings: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=$CONCURRENCY" \
+    "SERVE_ARGS='${SERVE_ARGS[*]:-}'" >&2
 
 dir_of() { echo "$SCALE_DIR/$1-$2"; }          # $1 backend, $2 size
 db_url_of() { echo "$PG_URL_BASE/steward_scale_$1"; }
@@ -186,7 +197,8 @@ start() { # $1 backend, $2 size
     else
         store=(--database-url "$(db_url_of "$2")" --data-dir "$dir/node" --audit-key-file "$dir/audit.key")
     fi
-    "$BIN" serve "${store[@]}" --listen "127.0.0.1:$PORT" --log warn >"$WORK/server.log" 2>&1 &
+    "$BIN" serve "${store[@]}" --listen "127.0.0.1:$PORT" --log warn ${SERVE_ARGS[@]+"${SERVE_ARGS[@]}"} \
+        >"$WORK/server.log" 2>&1 &
     PID=$!
     for _ in $(seq 1 300); do
         curl -fs "$URL/healthz" >/dev/null 2>&1 && return 0
@@ -282,9 +294,14 @@ for backend in $BACKENDS; do
             measure reads 0 "$backend" "$size" "$scenario"
         done
         hwm=$(vm_kb VmHWM)
+        rss=$(vm_kb VmRSS)
+        anon=$(vm_kb RssAnon)
+        file=$(vm_kb RssFile)
         stop
-        echo "{\"phase\": \"final-rss\", \"backend\": \"$backend\", \"size\": $size, \"vm_hwm_kb\": $hwm}" >>"$RESULTS"
-        echo "reads $backend $size: VmHWM at the end $((hwm / 1024)) MB" >&2
+        echo "{\"phase\": \"final-rss\", \"backend\": \"$backend\", \"size\": $size, \"vm_hwm_kb\": $hwm," \
+            "\"vm_rss_kb\": $rss, \"rss_anon_kb\": $anon, \"rss_file_kb\": $file}" >>"$RESULTS"
+        echo "reads $backend $size: VmHWM at the end $((hwm / 1024)) MB (now $((rss / 1024)) MB:" \
+            "anonymous $((anon / 1024)) MB, file-backed $((file / 1024)) MB)" >&2
     done
 done
 
@@ -352,14 +369,15 @@ for backend in backends:
     if finals:
         print("\nPeak RSS of `steward serve` (VmHWM just before it was stopped, after read-foreign, "
               "read-value, resolve and scan-match):\n")
-        print("| twins | VmHWM MB | target |")
-        print("|---:|---:|---|")
+        print("| twins | VmHWM MB | VmRSS at the end MB | of which anonymous / file-backed MB | target |")
+        print("|---:|---:|---:|---:|---|")
         for r in finals:
             mb = r["vm_hwm_kb"] / 1024
             target = ""
             if backend == "sqlite" and r["size"] == max(f["size"] for f in finals):
                 target = f"≤ {rss_target:.0f} MB: {'met' if mb <= rss_target else 'missed'}"
-            print(f"| {r['size']:,} | {mb:.0f} | {target} |")
+            print(f"| {r['size']:,} | {mb:.0f} | {r['vm_rss_kb'] / 1024:.0f} "
+                  f"| {r['rss_anon_kb'] / 1024:.0f} / {r['rss_file_kb'] / 1024:.0f} | {target} |")
     errors = sum(r["result"]["errors"] for r in mine if "result" in r)
     print(f"\nerrors over all {backend} runs: {errors}")
 PY

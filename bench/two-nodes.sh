@@ -5,10 +5,12 @@
 #   STEWARD_BIN=/path/to/steward bash bench/two-nodes.sh            # both nodes on this machine
 #   ROUNDS=5 DURATION=20 SCENARIO=read-value bash bench/two-nodes.sh
 #
-#   # Nodes on other machines (started there by hand, see docs/bench.md): no server is started
-#   # here, both nodes stay up for every run, and "one node" simply sends no load to node 2.
-#   NODE1_URL=http://10.0.0.11:8080 NODE2_URL=http://10.0.0.12:8080 \
-#     DATABASE_URL=postgres://steward@10.0.0.10:5432/steward_two_nodes bash bench/two-nodes.sh
+#   # Nodes on other machines (started there by hand, see docs/bench.md): seed first, start the
+#   # nodes, then measure. No server is started here, both nodes stay up for every run, and
+#   # "one node" simply sends no load to node 2.
+#   export DATABASE_URL=postgres://steward@10.0.0.10:5432/steward_two_nodes
+#   REUSE=1 SEED_ONLY=1 bash bench/two-nodes.sh
+#   REUSE=1 NODE1_URL=http://10.0.0.11:8080 NODE2_URL=http://10.0.0.12:8080 bash bench/two-nodes.sh
 #
 # Method: one database, seeded once with `steward bench --seed-database-url` (TWINS, default
 # 10,000; REUSE=1 keeps a seeded database and its state file under SCALE_DIR). The load is
@@ -39,6 +41,7 @@ PORT2=${PORT2:-18092}
 NODE1_URL=${NODE1_URL:-}
 NODE2_URL=${NODE2_URL:-}
 TARGET=${TARGET:-1.6}
+SEED_ONLY=${SEED_ONLY:-0}
 
 cd "$(dirname "$0")/.."
 if [[ -n "${STEWARD_BIN:-}" ]]; then
@@ -122,6 +125,9 @@ else
     echo "$rate; $(date -u +%FT%TZ)" >"$DATA/seeded"
     echo "seed: $rate" >&2
 fi
+if [[ "$SEED_ONLY" == 1 ]]; then
+    exit 0
+fi
 
 start_node() { # $1 port, $2 node number; the pid goes to LAST_PID
     "$BIN" serve --database-url "$DATABASE_URL" --data-dir "$WORK/node$2" --audit-key-file "$KEY" \
@@ -157,7 +163,9 @@ ticks_of() { # CPU ticks of the given pids (missing ones count 0)
     done
     echo "$total"
 }
-pg_pids() { pgrep -x postgres || true; }
+pg_pids() { [[ $REMOTE == 1 ]] || pgrep -x postgres || true; }  # PostgreSQL here only
+# Busy and total ticks of the whole machine (every CPU), from /proc/stat.
+machine_ticks() { awk '/^cpu / {total = 0; for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total}' /proc/stat; }
 
 half=$((CONCURRENCY / 2))
 (( half >= 1 )) || half=1
@@ -183,12 +191,16 @@ for round in $(seq 1 "$ROUNDS"); do
         pair "$NODE1_URL" "$second" "$WARMUP" "$WORK/warm"
         node_before=$(ticks_of $PID1 $PID2)
         pg_before=$(ticks_of $(pg_pids))
+        read -r busy_before total_before < <(machine_ticks)
         pair "$NODE1_URL" "$second" "$DURATION" "$WORK/run"
         node_after=$(ticks_of $PID1 $PID2)
         pg_after=$(ticks_of $(pg_pids))
+        read -r busy_after total_after < <(machine_ticks)
         stop_nodes
         line="{\"round\": $round, \"nodes\": $nodes, \"node_cpu_ticks\": $((node_after - node_before)),"
-        line+=" \"pg_cpu_ticks\": $((pg_after - pg_before)), \"a\": $(cat "$WORK/run.a"), \"b\": $(cat "$WORK/run.b")}"
+        line+=" \"pg_cpu_ticks\": $((pg_after - pg_before)),"
+        line+=" \"machine_busy\": $(( (busy_after - busy_before) * 1000 / (total_after - total_before + 1) )),"
+        line+=" \"a\": $(cat "$WORK/run.a"), \"b\": $(cat "$WORK/run.b")}"
         echo "$line" >>"$WORK/results.jsonl"
         python3 "$WORK/line.py" "$line" >&2
     done
@@ -203,8 +215,8 @@ runs = [json.loads(line) for line in open(path)]
 print(f"scenario {scenario}; two load generators of {half} workers each ({conc} in all); "
       f"{len(runs) // 2} rounds; this machine has {cpus} CPUs")
 print("| round | nodes | requests/s (gen. 1 + gen. 2) | total requests/s | p99 ms (gen. 1 / gen. 2) "
-      "| errors | Steward CPU µs/req | PostgreSQL CPU µs/req |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| errors | Steward CPU µs/req | PostgreSQL CPU µs/req | machine CPU busy |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in runs:
     a, b = r["a"], r["b"]
     total = a["requests_per_sec"] + b["requests_per_sec"]
@@ -212,7 +224,8 @@ for r in runs:
     r["total"] = total
     print(f"| {r['round']} | {r['nodes']} | {a['requests_per_sec']:,.0f} + {b['requests_per_sec']:,.0f} | {total:,.0f} "
           f"| {a['p99_ms']:.2f} / {b['p99_ms']:.2f} | {a['errors'] + b['errors']} "
-          f"| {r['node_cpu_ticks'] * 1e6 / ticks / requests:.0f} | {r['pg_cpu_ticks'] * 1e6 / ticks / requests:.0f} |")
+          f"| {r['node_cpu_ticks'] * 1e6 / ticks / requests:.0f} | {r['pg_cpu_ticks'] * 1e6 / ticks / requests:.0f} "
+          f"| {r['machine_busy'] / 10:.0f}% |")
 one = statistics.median(r["total"] for r in runs if r["nodes"] == 1)
 two = statistics.median(r["total"] for r in runs if r["nodes"] == 2)
 ratio = two / one

@@ -108,9 +108,14 @@ async fn seed(args: &DemoArgs) -> anyhow::Result<Seeded> {
         .context("cannot open a loopback port for seeding")?;
     let address = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(steward_http::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(steward_http::serve(
+        listener,
+        state,
+        steward_http::ServeOptions::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let api = Api::new(&format!("http://{address}"), token)?;
     let seeded = seed_story(&api, args.orders, args.json).await;
     let _ = stop.send(());

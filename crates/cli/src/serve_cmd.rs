@@ -100,6 +100,47 @@ pub struct ServeArgs {
     /// Extra CA certificates (PEM) trusted for `https` webhook callbacks, e.g. a private CA.
     #[arg(long, env = "STEWARD_WEBHOOK_CA_FILE", value_name = "PATH")]
     webhook_ca_file: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key). Without it the server
+    /// speaks plain HTTP, e.g. behind a TLS-terminating reverse proxy.
+    #[arg(
+        long = "tls-cert",
+        env = "STEWARD_TLS_CERT_FILE",
+        value_name = "PATH",
+        requires = "tls_key_file"
+    )]
+    tls_cert_file: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long = "tls-key",
+        env = "STEWARD_TLS_KEY_FILE",
+        value_name = "PATH",
+        requires = "tls_cert_file"
+    )]
+    tls_key_file: Option<PathBuf>,
+    /// Seconds a client may take to send a request's headers or finish a TLS handshake
+    /// [default: 10].
+    #[arg(long, env = "STEWARD_HEADER_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    header_timeout_seconds: Option<u64>,
+    /// Seconds a client may take to send a request's body [default: 30].
+    #[arg(long, env = "STEWARD_BODY_TIMEOUT_SECONDS", value_name = "SECONDS")]
+    body_timeout_seconds: Option<u64>,
+    /// Requests per second each account may make on this node (token bucket; 0 = unlimited)
+    /// [default: 0].
+    #[arg(long, env = "STEWARD_RATE_LIMIT_PER_SECOND", value_name = "N")]
+    rate_limit_per_second: Option<u32>,
+    /// Requests an account may make at once (token bucket size; 0 = one second's worth)
+    /// [default: 0].
+    #[arg(long, env = "STEWARD_RATE_LIMIT_BURST", value_name = "N")]
+    rate_limit_burst: Option<u32>,
+    /// Alive twins an account may own (0 = unlimited) [default: 0].
+    #[arg(long, env = "STEWARD_QUOTA_MAX_TWINS", value_name = "N")]
+    quota_max_twins: Option<u64>,
+    /// Entries one ledger may hold (0 = unlimited) [default: 0].
+    #[arg(long, env = "STEWARD_QUOTA_MAX_LEDGER_ENTRIES", value_name = "N")]
+    quota_max_ledger_entries: Option<u32>,
+    /// Bytes all ledgers of an account may take (0 = unlimited) [default: 0].
+    #[arg(long, env = "STEWARD_QUOTA_MAX_STORED_BYTES", value_name = "BYTES")]
+    quota_max_stored_bytes: Option<u64>,
     /// Log filter, e.g. `info` or `steward_http=debug,info` [default: info].
     #[arg(long, env = "STEWARD_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -137,6 +178,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         audit_seal_interval_milliseconds: args.audit_seal_interval_milliseconds,
         audit_key_file: args.audit_key_file,
         webhook_ca_file: args.webhook_ca_file,
+        tls_cert_file: args.tls_cert_file,
+        tls_key_file: args.tls_key_file,
+        header_timeout_seconds: args.header_timeout_seconds,
+        body_timeout_seconds: args.body_timeout_seconds,
+        rate_limit_per_second: args.rate_limit_per_second,
+        rate_limit_burst: args.rate_limit_burst,
+        quota_max_twins: args.quota_max_twins,
+        quota_max_ledger_entries: args.quota_max_ledger_entries,
+        quota_max_stored_bytes: args.quota_max_stored_bytes,
         log: args.log,
         log_format: args.log_format,
     };
@@ -155,9 +205,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // Signal handlers first: a SIGTERM right after the "listening" line must not be lost.
         let shutdown =
             steward_server::shutdown_signal().context("cannot install signal handlers")?;
+        let scheme = if config.tls_cert_file.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         steward_server::serve(config, operator_token, shutdown, |handle| {
             // Printed so scripts (and tests) can find the bound port when listening on :0.
-            println!("steward listening on http://{}", handle.local_addr);
+            println!("steward listening on {scheme}://{}", handle.local_addr);
         })
         .await
     })?;

@@ -842,3 +842,50 @@ async fn postgres_retention_keeps_the_log_verifiable() {
     };
     retention_keeps_the_log_verifiable(Backend::Postgres(database.url.clone())).await;
 }
+
+/// A node whose key did not sign the log's latest checkpoint (its `audit_key_file` is missing,
+/// so it would generate a new key) refuses to start instead of signing checkpoints nobody can
+/// verify against the log's key; with the right key it starts.
+async fn a_node_with_another_audit_key_refuses_to_start(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("audit-signing.key");
+    write_some_audit_records(&backend, &key_file).await;
+    let other_key = dir.path().join("other-node").join("audit-signing.key");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_steward"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--audit-key-file")
+        .arg(&other_key)
+        .env("STEWARD_OPERATOR_TOKEN", OPERATOR_TOKEN)
+        .env_remove("STEWARD_DATABASE_URL")
+        .env_remove("STEWARD_CONFIG");
+    match &backend {
+        Backend::Sqlite(data_dir) => command.arg("--data-dir").arg(data_dir),
+        Backend::Postgres(url) => command.args(["--database-url", url]),
+    };
+    let output = command.output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("did not sign this database's latest audit checkpoint"),
+        "{stderr}"
+    );
+    // The log's own key still works.
+    let server = Server::start(&backend, &["--audit-key-file", key_file.to_str().unwrap()]);
+    assert!(server.terminate().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_a_node_with_another_audit_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    a_node_with_another_audit_key_refuses_to_start(Backend::Sqlite(dir.path().join("data"))).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_a_node_with_another_audit_key_refuses_to_start() {
+    let Some(database) = PostgresDatabase::create() else {
+        eprintln!("skipped: STEWARD_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    a_node_with_another_audit_key_refuses_to_start(Backend::Postgres(database.url.clone())).await;
+}

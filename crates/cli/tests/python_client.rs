@@ -34,26 +34,6 @@ fn venv_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyenv-ttclient")
 }
 
-fn venv_python(venv: &Path) -> PathBuf {
-    venv.join("bin/python")
-}
-
-/// Runs a command to completion, failing the test with its output if it fails.
-fn run_checked(command: &mut Command, what: &str) -> Output {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|error| panic!("{what}: could not start {command:?}: {error}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
-    output
-}
-
 /// The virtualenv's interpreter, set up once per test process: the tests run in parallel and must
 /// not build the same virtualenv at the same time.
 fn ensure_virtualenv() -> PathBuf {
@@ -63,51 +43,13 @@ fn ensure_virtualenv() -> PathBuf {
         .clone()
 }
 
-/// Creates the virtualenv and installs the pinned client, unless a marker says that exactly
-/// these requirements are already installed there.
+/// Creates the virtualenv and installs the pinned client, unless it is current.
 fn install_virtualenv_unless_current() -> PathBuf {
-    let requirements_path = python_dir().join("requirements.txt");
-    let requirements = std::fs::read_to_string(&requirements_path).unwrap();
-    let venv = venv_dir();
-    let marker = venv.join("steward-requirements.txt");
-    let python = venv_python(&venv);
-    let up_to_date = python.exists()
-        && std::fs::read_to_string(&marker).is_ok_and(|installed| installed == requirements);
-    if up_to_date {
-        return python;
-    }
-
-    let started = Instant::now();
-    if venv.exists() {
-        std::fs::remove_dir_all(&venv).unwrap();
-    }
-    let interpreter = std::env::var("STEWARD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    run_checked(
-        Command::new(&interpreter).arg("-m").arg("venv").arg(&venv),
-        "creating the virtualenv for the Trusted Twin client",
-    );
-    run_checked(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--quiet",
-                "-r",
-            ])
-            .arg(&requirements_path),
-        "installing the Trusted Twin client",
-    );
-    // Written last: an interrupted install is redone next time.
-    std::fs::write(&marker, &requirements).unwrap();
-    eprintln!(
-        "installed the Trusted Twin client into {} in {:.1?}",
-        venv.display(),
-        started.elapsed()
-    );
-    python
+    support::python::virtualenv(
+        &venv_dir(),
+        &python_dir().join("requirements.txt"),
+        "the Trusted Twin client",
+    )
 }
 
 /// Creates an account through the operator API: `{"account", "user", "role", "secret"}`.

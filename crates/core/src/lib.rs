@@ -23,6 +23,7 @@ mod events;
 mod housekeeping;
 mod identities;
 mod ledgers;
+pub mod limits;
 pub mod notifications;
 mod object_cache;
 mod operator;
@@ -104,6 +105,8 @@ pub struct ServiceSettings {
     pub audit_retention_days: u32,
     /// The key that signs audit checkpoints; `None`: the log is not sealed by this node.
     pub audit_signer: Option<audit::seal::AuditSigner>,
+    /// Default per-account request rate and quotas (all 0, the default: unlimited).
+    pub limits: limits::LimitDefaults,
 }
 
 impl Default for ServiceSettings {
@@ -120,6 +123,7 @@ impl Default for ServiceSettings {
             audit_enabled: true,
             audit_retention_days: 0,
             audit_signer: None,
+            limits: limits::LimitDefaults::default(),
         }
     }
 }
@@ -138,6 +142,8 @@ pub struct Steward {
     events: Arc<events::hub::EventHub>,
     audit: Arc<audit::recorder::AuditRecorder>,
     usage: Arc<usage::UsageMeter>,
+    rate_limiter: Arc<limits::RateLimiter>,
+    limits_cache: Arc<limits::LimitsCache>,
 }
 
 const TOKEN_KEY_SETTING: &str = "token_signing_key_hex";
@@ -170,6 +176,8 @@ impl Steward {
             events,
             audit: Arc::default(),
             usage: Arc::default(),
+            rate_limiter: Arc::default(),
+            limits_cache: Arc::default(),
         })
     }
 

@@ -65,7 +65,8 @@ impl Steward {
             created_ts: now,
             updated_ts: now,
         };
-        self.store.create_twin(principal.account, &twin).await?;
+        self.store_twin_within_quota(principal.account, &twin)
+            .await?;
         self.meter_caller(principal, steward_domain::TWINS_CREATED, 1);
         Ok(twin)
     }

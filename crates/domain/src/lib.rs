@@ -12,6 +12,7 @@ mod history;
 mod identities;
 mod ids;
 mod ledgers;
+mod limits;
 mod notifications;
 mod stickers;
 mod time;
@@ -34,6 +35,7 @@ pub use history::{
 pub use identities::Identity;
 pub use ids::{AccountId, IdParseError, RoleId, TwinId, UserId};
 pub use ledgers::{Entry, EntryContent, Ledger, LedgerTransaction, TRANSACTION_RETENTION_MILLIS};
+pub use limits::AccountLimits;
 pub use notifications::{ClaimedDelivery, Delivery, Subscription};
 pub use stickers::Sticker;
 pub use time::Timestamp;

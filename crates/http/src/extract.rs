@@ -123,7 +123,22 @@ impl FromRequestParts<AppState> for Caller {
             })?),
             None => None,
         };
-        let principal = state.steward.authenticate(authorization, dict).await?;
+        // Fair sharing (see `steward_core::limits`): an authenticated request takes a token
+        // from its account's bucket; a failed authentication from its client address's.
+        let client = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let principal = match state.steward.authenticate(authorization, dict).await {
+            Ok(principal) => principal,
+            Err(error) => {
+                if error.code == ErrorCode::Unauthorized {
+                    state.steward.charge_failed_authentication(client)?;
+                }
+                return Err(error.into());
+            }
+        };
+        state.steward.admit_request(principal.account).await?;
         Ok(Caller(principal))
     }
 }

@@ -11,6 +11,7 @@ mod extract;
 mod metrics;
 mod openapi;
 mod routes;
+mod serve;
 #[cfg(test)]
 mod tests;
 mod usage;
@@ -28,6 +29,8 @@ use tower_http::trace::TraceLayer;
 pub use error::{ApiError, ErrorBody};
 pub use metrics::HttpMetrics;
 pub use openapi::openapi_document;
+pub use serve::{ServeOptions, MAX_HEADER_BYTES, MAX_HEAD_BYTES};
+pub use tokio_rustls::rustls;
 
 /// Largest accepted request body: 64 kB (65,536 bytes); larger bodies get 400 / 400141.
 pub const MAX_BODY_BYTES: usize = 65_536;
@@ -99,18 +102,16 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting and waits for
-/// requests in flight (the caller bounds that wait).
+/// requests in flight (the caller bounds that wait). `options` chooses plain HTTP or TLS and
+/// the read timeouts (see [`ServeOptions`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let steward = state.steward.clone();
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    serve::serve_connections(listener, router(state), options, async move {
         shutdown.await;
         // Live event streams never end by themselves; end them so the shutdown's wait
         // for open connections is not spent on them.

@@ -30,6 +30,8 @@ use crate::routes::{
         operator::resume_account,
         operator::get_audit_retention,
         operator::set_audit_retention,
+        operator::get_account_limits,
+        operator::set_account_limits,
         account::who_am_i,
         account::get_account,
         account::update_account,

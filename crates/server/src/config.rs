@@ -46,7 +46,8 @@ housekeeping_interval_seconds = 5
 object_cache_ttl_milliseconds = 1000
 
 # The base URL clients reach this server at, used in webhook confirmation, refresh and
-# unsubscribe URLs; default: http:// plus the listen address (STEWARD_PUBLIC_URL, --public-url).
+# unsubscribe URLs; default: http:// (https:// with TLS) plus the listen address
+# (STEWARD_PUBLIC_URL, --public-url).
 # public_url = "https://steward.example.com"
 
 # Allow webhook callbacks to loopback addresses (tests and local setups only; private,
@@ -97,6 +98,37 @@ audit_seal_interval_milliseconds = 2000
 # Extra CA certificates (a PEM file) trusted for https webhook callbacks, besides the public
 # web roots, e.g. a company's private CA (STEWARD_WEBHOOK_CA_FILE, --webhook-ca-file).
 # webhook_ca_file = "/etc/steward/partner-ca.pem"
+
+# Serve HTTPS: a PEM certificate chain and its PEM private key (PKCS#8, PKCS#1 or SEC1). Both or
+# neither; without them the server speaks plain HTTP, e.g. behind a TLS-terminating reverse proxy
+# (STEWARD_TLS_CERT_FILE, --tls-cert; STEWARD_TLS_KEY_FILE, --tls-key).
+# tls_cert_file = "/etc/steward/tls/cert.pem"
+# tls_key_file = "/etc/steward/tls/key.pem"
+
+# How long a client may take to send a request's headers (and to finish a TLS handshake), and
+# its body, in seconds; slower connections are closed (STEWARD_HEADER_TIMEOUT_SECONDS,
+# --header-timeout-seconds; STEWARD_BODY_TIMEOUT_SECONDS, --body-timeout-seconds).
+header_timeout_seconds = 10
+body_timeout_seconds = 30
+
+# Fair sharing between tenants. Requests per second each account may make on this node (a token
+# bucket; 0, the default, is unlimited) and how many may arrive at once (0: one second's worth).
+# Buckets are per node: N nodes allow up to N times the rate. Requests with invalid credentials
+# are limited per client address at the same rate. Override per account with
+# PUT /operator/accounts/{account}/limits
+# (STEWARD_RATE_LIMIT_PER_SECOND, --rate-limit-per-second;
+# STEWARD_RATE_LIMIT_BURST, --rate-limit-burst).
+rate_limit_per_second = 0
+rate_limit_burst = 0
+
+# Quotas per account, 0 (the default) is unlimited: alive twins an account may own, entries one
+# of its ledgers may hold, and bytes all its ledgers may take together. Exceeding one is
+# 400 / 400141. Override per account with PUT /operator/accounts/{account}/limits
+# (STEWARD_QUOTA_MAX_TWINS, --quota-max-twins; STEWARD_QUOTA_MAX_LEDGER_ENTRIES,
+# --quota-max-ledger-entries; STEWARD_QUOTA_MAX_STORED_BYTES, --quota-max-stored-bytes).
+quota_max_twins = 0
+quota_max_ledger_entries = 0
+quota_max_stored_bytes = 0
 
 # Log filter in tracing's EnvFilter syntax, e.g. "info" or "steward_http=debug,info"
 # (STEWARD_LOG, --log).
@@ -172,6 +204,24 @@ pub struct Config {
     pub audit_key_file: Option<PathBuf>,
     /// Extra trusted CA certificates (PEM) for `https` webhook callbacks.
     pub webhook_ca_file: Option<PathBuf>,
+    /// PEM certificate chain to serve HTTPS with (together with `tls_key_file`).
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+    /// Seconds a client may take to send a request's headers or finish a TLS handshake.
+    pub header_timeout_seconds: u64,
+    /// Seconds a client may take to send a request's body.
+    pub body_timeout_seconds: u64,
+    /// Requests per second per account and node (0 = unlimited).
+    pub rate_limit_per_second: u32,
+    /// Token bucket size per account (0 = one second's worth).
+    pub rate_limit_burst: u32,
+    /// Alive twins per account (0 = unlimited).
+    pub quota_max_twins: u64,
+    /// Entries per ledger (0 = unlimited).
+    pub quota_max_ledger_entries: u32,
+    /// Bytes of all ledgers of an account (0 = unlimited).
+    pub quota_max_stored_bytes: u64,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -200,6 +250,15 @@ impl Default for Config {
             audit_seal_interval_milliseconds: 2_000,
             audit_key_file: None,
             webhook_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 30,
+            rate_limit_per_second: 0,
+            rate_limit_burst: 0,
+            quota_max_twins: 0,
+            quota_max_ledger_entries: 0,
+            quota_max_stored_bytes: 0,
             log: "info".to_owned(),
             log_format: LogFormat::Text,
         }
@@ -229,6 +288,15 @@ struct ConfigFile {
     audit_seal_interval_milliseconds: Option<u64>,
     audit_key_file: Option<PathBuf>,
     webhook_ca_file: Option<PathBuf>,
+    tls_cert_file: Option<PathBuf>,
+    tls_key_file: Option<PathBuf>,
+    header_timeout_seconds: Option<u64>,
+    body_timeout_seconds: Option<u64>,
+    rate_limit_per_second: Option<u32>,
+    rate_limit_burst: Option<u32>,
+    quota_max_twins: Option<u64>,
+    quota_max_ledger_entries: Option<u32>,
+    quota_max_stored_bytes: Option<u64>,
     log: Option<String>,
     log_format: Option<LogFormat>,
 }
@@ -274,6 +342,24 @@ pub struct ConfigOverrides {
     pub audit_key_file: Option<PathBuf>,
     /// Extra CA certificates for webhook callbacks.
     pub webhook_ca_file: Option<PathBuf>,
+    /// TLS certificate chain (PEM).
+    pub tls_cert_file: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key_file: Option<PathBuf>,
+    /// Header (and TLS handshake) timeout in seconds.
+    pub header_timeout_seconds: Option<u64>,
+    /// Body timeout in seconds.
+    pub body_timeout_seconds: Option<u64>,
+    /// Requests per second per account.
+    pub rate_limit_per_second: Option<u32>,
+    /// Token bucket size per account.
+    pub rate_limit_burst: Option<u32>,
+    /// Alive twins per account.
+    pub quota_max_twins: Option<u64>,
+    /// Entries per ledger.
+    pub quota_max_ledger_entries: Option<u32>,
+    /// Bytes of all ledgers of an account.
+    pub quota_max_stored_bytes: Option<u64>,
     /// Log filter.
     pub log: Option<String>,
     /// Log format.
@@ -401,6 +487,36 @@ impl Config {
                 .webhook_ca_file
                 .clone()
                 .or(file_layer.webhook_ca_file),
+            tls_cert_file: overrides.tls_cert_file.clone().or(file_layer.tls_cert_file),
+            tls_key_file: overrides.tls_key_file.clone().or(file_layer.tls_key_file),
+            header_timeout_seconds: overrides
+                .header_timeout_seconds
+                .or(file_layer.header_timeout_seconds)
+                .unwrap_or(defaults.header_timeout_seconds),
+            body_timeout_seconds: overrides
+                .body_timeout_seconds
+                .or(file_layer.body_timeout_seconds)
+                .unwrap_or(defaults.body_timeout_seconds),
+            rate_limit_per_second: overrides
+                .rate_limit_per_second
+                .or(file_layer.rate_limit_per_second)
+                .unwrap_or(defaults.rate_limit_per_second),
+            rate_limit_burst: overrides
+                .rate_limit_burst
+                .or(file_layer.rate_limit_burst)
+                .unwrap_or(defaults.rate_limit_burst),
+            quota_max_twins: overrides
+                .quota_max_twins
+                .or(file_layer.quota_max_twins)
+                .unwrap_or(defaults.quota_max_twins),
+            quota_max_ledger_entries: overrides
+                .quota_max_ledger_entries
+                .or(file_layer.quota_max_ledger_entries)
+                .unwrap_or(defaults.quota_max_ledger_entries),
+            quota_max_stored_bytes: overrides
+                .quota_max_stored_bytes
+                .or(file_layer.quota_max_stored_bytes)
+                .unwrap_or(defaults.quota_max_stored_bytes),
             log: overrides
                 .log
                 .clone()
@@ -426,15 +542,26 @@ impl Config {
         steward_core::ServiceSettings {
             pin_lifetime_seconds: self.pin_lifetime_seconds,
             object_cache_ttl_millis: self.object_cache_ttl_milliseconds,
-            public_url: self
-                .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{local_addr}")),
+            public_url: self.public_url.clone().unwrap_or_else(|| {
+                let scheme = if self.tls_cert_file.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{local_addr}")
+            }),
             callbacks: self.callback_policy(),
             event_retention_millis: self.event_retention_seconds.saturating_mul(1_000),
             event_stream_capacity: self.event_stream_capacity,
             audit_enabled: self.audit_enabled,
             audit_retention_days: self.audit_retention_days,
+            limits: steward_core::limits::LimitDefaults {
+                rate_limit_per_second: self.rate_limit_per_second,
+                rate_limit_burst: self.rate_limit_burst,
+                max_twins: self.quota_max_twins,
+                max_ledger_entries: self.quota_max_ledger_entries,
+                max_stored_bytes: self.quota_max_stored_bytes,
+            },
             ..steward_core::ServiceSettings::default()
         }
     }
@@ -500,16 +627,65 @@ impl Config {
                 "`audit_seal_interval_milliseconds` must be between 100 and 600000".to_owned(),
             ));
         }
+        self.validate_limits()?;
         if self.max_connections == 0 {
             return Err(ConfigError::Value(
                 "`max_connections` must be at least 1".to_owned(),
             ));
+        }
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            return Err(ConfigError::Value(
+                "`tls_cert_file` and `tls_key_file` go together: set both or neither".to_owned(),
+            ));
+        }
+        for (key, value) in [
+            ("header_timeout_seconds", self.header_timeout_seconds),
+            ("body_timeout_seconds", self.body_timeout_seconds),
+        ] {
+            if !(1..=3_600).contains(&value) {
+                return Err(ConfigError::Value(format!(
+                    "`{key}` must be between 1 and 3600"
+                )));
+            }
         }
         if let Some(url) = &self.database_url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 return Err(ConfigError::Value(
                     "`database_url` must start with `postgres://` or `postgresql://`".to_owned(),
                 ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        use steward_core::limits::MAX_RATE;
+        for (key, value) in [
+            ("rate_limit_per_second", self.rate_limit_per_second),
+            ("rate_limit_burst", self.rate_limit_burst),
+        ] {
+            if value > MAX_RATE {
+                return Err(ConfigError::Value(format!(
+                    "`{key}` must be between 0 (unlimited) and {MAX_RATE}"
+                )));
+            }
+        }
+        if self.rate_limit_burst > 0 && self.rate_limit_per_second == 0 {
+            return Err(ConfigError::Value(
+                "`rate_limit_burst` needs `rate_limit_per_second` (0 is unlimited)".to_owned(),
+            ));
+        }
+        for (key, value) in [
+            ("quota_max_twins", self.quota_max_twins),
+            ("quota_max_stored_bytes", self.quota_max_stored_bytes),
+        ] {
+            if i64::try_from(value).is_err() {
+                return Err(ConfigError::Value(format!(
+                    "`{key}` must be between 0 (unlimited) and {}",
+                    i64::MAX
+                )));
             }
         }
         Ok(())

@@ -98,6 +98,7 @@ pub async fn serve(
     let local_addr = listener.local_addr()?;
     let mut settings = config.service_settings_at(local_addr);
     let signer = load_audit_signer(&config.audit_key_path(), &settings.public_url)?;
+    check_audit_key_continues_the_log(store.as_ref(), &signer, &config.audit_key_path()).await?;
     tracing::info!(key = %signer.verifier_key(), "audit checkpoints are signed with this key");
     settings.audit_signer = Some(signer);
     if !config.audit_enabled {
@@ -155,11 +156,16 @@ pub async fn serve(
     });
     let state = AppState::new(steward.clone(), operator.auth);
 
-    tracing::info!(%local_addr, "listening");
+    tracing::info!(
+        %local_addr,
+        tls = config.tls_cert_file.is_some(),
+        "listening"
+    );
     on_ready(ServeHandle { local_addr });
 
     let (shutdown_started_sender, shutdown_started) = oneshot::channel::<()>();
-    let server = steward_http::serve(listener, state, async move {
+    let serve_options = serve_options(&config)?;
+    let server = steward_http::serve(listener, state, serve_options, async move {
         shutdown.await;
         tracing::info!("shutdown requested: no new connections, finishing requests in flight");
         let _ = shutdown_started_sender.send(());
@@ -228,6 +234,35 @@ fn load_audit_signer(path: &Path, public_url: &str) -> anyhow::Result<AuditSigne
         }
         Err(error) => Err(error).with_context(|| format!("cannot read `{}`", path.display())),
     }
+}
+
+/// Refuses to start when the database's latest audit checkpoint was not signed with this
+/// node's key: a node with another key (a missing `audit_key_file`, so a new key was generated
+/// in its data directory) would sign checkpoints that `steward audit verify` rejects.
+async fn check_audit_key_continues_the_log(
+    store: &dyn Store,
+    signer: &AuditSigner,
+    key_path: &Path,
+) -> anyhow::Result<()> {
+    let Some(latest) = store
+        .latest_audit_checkpoint()
+        .await
+        .context("cannot read the latest audit checkpoint")?
+    else {
+        return Ok(());
+    };
+    if let Err(error) =
+        steward_core::audit::seal::open_checkpoint(&latest.note, &signer.verifier_key())
+    {
+        anyhow::bail!(
+            "the audit signing key `{}` did not sign this database's latest audit checkpoint \
+             (size {}): {error}. Every node of one database must use the same key file \
+             (`audit_key_file`); copy it from the node that created the database.",
+            key_path.display(),
+            latest.size
+        );
+    }
+    Ok(())
 }
 
 /// The audit log's name: the server's address without its scheme, plus `/audit`.
@@ -382,4 +417,65 @@ pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 's
             std::future::pending::<()>().await;
         }
     })
+}
+
+/// How connections are served: TLS when a certificate is configured, and the read timeouts.
+fn serve_options(config: &Config) -> anyhow::Result<steward_http::ServeOptions> {
+    let tls = match (&config.tls_cert_file, &config.tls_key_file) {
+        (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
+        _ => None,
+    };
+    Ok(steward_http::ServeOptions {
+        tls,
+        header_timeout: Duration::from_secs(config.header_timeout_seconds),
+        body_timeout: Duration::from_secs(config.body_timeout_seconds),
+    })
+}
+
+/// Reads a PEM certificate chain and its private key into a TLS server configuration
+/// (TLS 1.2 and 1.3, HTTP/1.1).
+pub fn tls_config(
+    cert_file: &Path,
+    key_file: &Path,
+) -> anyhow::Result<Arc<steward_http::rustls::ServerConfig>> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use steward_http::rustls;
+
+    let chain = CertificateDer::pem_file_iter(cert_file)
+        .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "cannot read the TLS certificate `{}`: {error}",
+                cert_file.display()
+            )
+        })?;
+    if chain.is_empty() {
+        anyhow::bail!(
+            "the TLS certificate file `{}` holds no certificate",
+            cert_file.display()
+        );
+    }
+    // The key's text is never logged or put into an error message.
+    let key = PrivateKeyDer::from_pem_file(key_file).map_err(|error| {
+        anyhow::anyhow!(
+            "cannot read the TLS private key `{}`: {error}",
+            key_file.display()
+        )
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .with_context(|| {
+            format!(
+                "the TLS key `{}` does not fit the certificate `{}`",
+                key_file.display(),
+                cert_file.display()
+            )
+        })?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(tls))
 }

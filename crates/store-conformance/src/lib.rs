@@ -197,6 +197,12 @@ macro_rules! conformance_tests {
                 dead_letters_append_to_the_subscribers_log,
                 account_log_pruning_keeps_seqs_increasing,
                 // ---- end usage and account log ----
+                // ---- per-account limits (cases/limits.rs) ----
+                account_limits_round_trip_and_clear,
+                twin_creation_within_quota_stops_at_the_quota,
+                concurrent_twin_creations_never_exceed_the_quota,
+                account_ledger_bytes_add_up_over_its_ledgers,
+                // ---- end per-account limits ----
             ]
         );
     };

@@ -14,6 +14,7 @@ mod events;
 mod history;
 mod identities;
 mod ledgers;
+mod limits;
 mod notifications;
 mod pins;
 mod rows;
@@ -238,6 +239,16 @@ impl Store for PostgresStore {
 
     async fn create_twin(&self, account: AccountId, twin: &Twin) -> Result<(), StoreError> {
         self.insert_twin(account, twin).await
+    }
+
+    async fn create_twin_within_quota(
+        &self,
+        account: AccountId,
+        twin: &Twin,
+        max_alive_twins: u64,
+    ) -> Result<bool, StoreError> {
+        self.insert_twin_within_quota(account, twin, max_alive_twins)
+            .await
     }
 
     async fn get_twin(&self, twin: TwinId) -> Result<Twin, StoreError> {
@@ -622,6 +633,25 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<AuditCheckpoint>, StoreError> {
         self.list_audit_checkpoint_rows(after, limit).await
+    }
+
+    async fn set_account_limits(
+        &self,
+        account: AccountId,
+        limits: &steward_domain::AccountLimits,
+    ) -> Result<(), StoreError> {
+        self.set_account_limits_row(account, limits).await
+    }
+
+    async fn get_account_limits(
+        &self,
+        account: AccountId,
+    ) -> Result<steward_domain::AccountLimits, StoreError> {
+        self.get_account_limits_row(account).await
+    }
+
+    async fn account_ledger_bytes(&self, account: AccountId) -> Result<u64, StoreError> {
+        self.account_ledger_bytes_row(account).await
     }
 
     async fn set_audit_retention(

@@ -16,10 +16,11 @@ use async_trait::async_trait;
 use serde_json::Map;
 use serde_json::Value;
 use steward_domain::{
-    Account, AccountBootstrap, AccountId, AccountLogMessage, AccountStatus, AuditCheckpoint,
-    AuditRecord, AuditRetention, ClaimedDelivery, Delivery, Event, HistoryRecord, HistoryWrite,
-    Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin, Sticker,
-    StoredAuditRecord, Subscription, Timestamp, Twin, TwinId, UsageIncrement, User, UserId,
+    Account, AccountBootstrap, AccountId, AccountLimits, AccountLogMessage, AccountStatus,
+    AuditCheckpoint, AuditRecord, AuditRetention, ClaimedDelivery, Delivery, Event, HistoryRecord,
+    HistoryWrite, Identity, Ledger, LedgerTransaction, NewSecret, Role, RoleId, Secret, SecretPin,
+    Sticker, StoredAuditRecord, Subscription, Timestamp, Twin, TwinId, UsageIncrement, User,
+    UserId,
 };
 use uuid::Uuid;
 
@@ -390,6 +391,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new twin owned (and created) by `account`.
     async fn create_twin(&self, account: AccountId, twin: &Twin) -> Result<(), StoreError>;
+
+    /// Like [`Store::create_twin`], but only while `account` owns fewer than
+    /// `max_alive_twins` alive twins, decided atomically with every other call of this method
+    /// for the same account (concurrent creations cannot overshoot the quota). Returns `false`,
+    /// storing nothing, when the account is at its quota.
+    async fn create_twin_within_quota(
+        &self,
+        account: AccountId,
+        twin: &Twin,
+        max_alive_twins: u64,
+    ) -> Result<bool, StoreError>;
 
     /// Loads a twin, whoever owns it.
     async fn get_twin(&self, twin: TwinId) -> Result<Twin, StoreError>;
@@ -825,6 +837,23 @@ pub trait Store: Send + Sync + 'static {
         retention: &AuditRetention,
         record: AuditRecord,
     ) -> Result<u64, StoreError>;
+
+    // ---- per-account limits ---------------------------------------------------------------
+
+    /// Stores the operator's limits of `account`, replacing its previous ones; limits with
+    /// every field `None` remove them.
+    async fn set_account_limits(
+        &self,
+        account: AccountId,
+        limits: &AccountLimits,
+    ) -> Result<(), StoreError>;
+
+    /// The account's own limits (every field `None` when it has none).
+    async fn get_account_limits(&self, account: AccountId) -> Result<AccountLimits, StoreError>;
+
+    /// How many bytes the entries of every ledger of `account` (on any twin) take together:
+    /// the sum of the lengths, in bytes, of their stored JSON text.
+    async fn account_ledger_bytes(&self, account: AccountId) -> Result<u64, StoreError>;
 
     // ---- server settings ------------------------------------------------------------------
 

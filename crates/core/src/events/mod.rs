@@ -193,6 +193,7 @@ impl Steward {
     ) -> Result<EventStream, Error> {
         filter.validate()?;
         let principal = self.authenticate(authorization, dict).await?;
+        self.admit_request(principal.account).await?;
         let slot = self.events.take_slot(principal.account).ok_or_else(|| {
             Error::new(
                 ErrorCode::TooManyRequests,

@@ -321,6 +321,9 @@ impl Steward {
                     ),
                 ));
             }
+            let stored_before = expected_version.is_some().then_some(&before);
+            self.check_ledger_quotas(account, stored_before, ledger.entries.len(), size)
+                .await?;
             ledger.version = expected_version.map_or(1, |version| version + 1);
             ledger.updated_ts = now;
             let remembered = match &options.transaction {

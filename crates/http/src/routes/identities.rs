@@ -18,7 +18,7 @@ use utoipa::{OpenApi, ToSchema};
 use crate::extract::{
     parse_path_id, present, timestamp_field, Caller, TtJson, TtJsonOrEmpty, TtPath,
 };
-use crate::routes::twins::TwinBody;
+use crate::routes::twins::TwinList;
 use crate::{ApiError, AppState, ErrorBody};
 
 /// The per-item answer of `create_twin_identity` for an identity the account already has.
@@ -165,8 +165,7 @@ pub(crate) struct UpdateIdentityBody {
 /// `GET /resolve/{identity}` answer: uuids, or twin objects by uuid with `details=true`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ResolvedBody {
-    #[schema(value_type = Object)]
-    twins: Value,
+    twins: TwinList,
 }
 
 /// Accepts `true`/`false` in any case (the Python client sends `True`) and `1`/`0`.
@@ -491,16 +490,8 @@ pub(crate) async fn resolve_twin_identity(
         .resolve_twin_identity(&principal, &identity, context, details)
         .await?;
     let twins = match resolved {
-        ResolvedTwins::Ids(ids) => {
-            Value::from(ids.iter().map(ToString::to_string).collect::<Vec<String>>())
-        }
-        ResolvedTwins::Twins(twins) => {
-            let objects: BTreeMap<String, TwinBody> = twins
-                .into_iter()
-                .map(|twin| (twin.id.to_string(), TwinBody::from(twin)))
-                .collect();
-            serde_json::to_value(objects).unwrap_or_default()
-        }
+        ResolvedTwins::Ids(ids) => TwinList::Ids(ids.iter().map(ToString::to_string).collect()),
+        ResolvedTwins::Twins(twins) => TwinList::of(twins, true),
     };
     Ok(Json(ResolvedBody { twins }))
 }

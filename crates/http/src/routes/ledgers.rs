@@ -474,6 +474,7 @@ pub(crate) async fn delete_entries(
     ),
     responses(
         (status = 200, description = "The visible entries' values", body = LedgerBody),
+        (status = 400, description = "Invalid twin id, ledger or query", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 403, description = "The role or its twin rule does not allow it", body = ErrorBody),
         (status = 404, description = "No such twin", body = ErrorBody),

@@ -51,6 +51,10 @@ pub(crate) fn routes() -> Router<AppState> {
             "/operator/accounts/{account}/audit-retention",
             get(operator::get_audit_retention).put(operator::set_audit_retention),
         )
+        .route(
+            "/operator/accounts/{account}/limits",
+            get(operator::get_account_limits).put(operator::set_account_limits),
+        )
         .route("/whoami", get(account::who_am_i))
         .route(
             "/account",

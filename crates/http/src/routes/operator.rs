@@ -144,6 +144,7 @@ pub(crate) async fn list_accounts(
     params(("account" = String, Path, description = "Account uuid")),
     responses(
         (status = 200, description = "The account", body = AccountResponse),
+        (status = 400, description = "The account is not a uuid", body = ErrorBody),
         (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
     ))]
@@ -162,6 +163,7 @@ pub(crate) async fn get_account(
     params(("account" = String, Path, description = "Account uuid")),
     responses(
         (status = 200, description = "The suspended account", body = AccountResponse),
+        (status = 400, description = "The account is not a uuid", body = ErrorBody),
         (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
     ))]
@@ -179,6 +181,7 @@ pub(crate) async fn suspend_account(
     params(("account" = String, Path, description = "Account uuid")),
     responses(
         (status = 200, description = "The resumed account", body = AccountResponse),
+        (status = 400, description = "The account is not a uuid", body = ErrorBody),
         (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
     ))]
@@ -245,6 +248,7 @@ fn retention_response(
     params(("account" = String, Path, description = "Account uuid")),
     responses(
         (status = 200, description = "The account's audit retention", body = AuditRetentionResponse),
+        (status = 400, description = "The account is not a uuid", body = ErrorBody),
         (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
     ))]
@@ -284,4 +288,129 @@ pub(crate) async fn set_audit_retention(
         .set_audit_retention(account, request.days)
         .await?;
     Ok(retention_response(account, setting))
+}
+
+/// An account's own limits (Steward extension): body of
+/// `PUT /operator/accounts/{account}/limits` and the `limits` of its answer. The document
+/// replaces the account's previous limits whole; an absent or `null` field takes the server's
+/// default (`rate_limit_per_second`, …, `quota_max_stored_bytes` in the configuration), and 0
+/// is unlimited.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccountLimitsDocument {
+    /// Sustained API requests per second (token bucket refill; 0 to 1000000, 0: unlimited).
+    rate_limit_per_second: Option<u32>,
+    /// Requests that may arrive at once (token bucket size; 0: one second's worth).
+    rate_limit_burst: Option<u32>,
+    /// Alive twins the account may own (0: unlimited).
+    max_twins: Option<u64>,
+    /// Entries one ledger of the account may hold (0: unlimited).
+    max_ledger_entries: Option<u32>,
+    /// Bytes the entries of all the account's ledgers may take together (0: unlimited).
+    max_stored_bytes: Option<u64>,
+}
+
+/// The limits that apply to an account: its own where set, else the server's defaults; 0 is
+/// unlimited.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct EffectiveLimitsResponse {
+    /// Requests per second (0: not limited).
+    rate_limit_per_second: u32,
+    /// Token bucket size (0 when the rate is not limited).
+    rate_limit_burst: u32,
+    /// Alive twins the account may own.
+    max_twins: u64,
+    /// Entries per ledger.
+    max_ledger_entries: u32,
+    /// Bytes of all the account's ledgers.
+    max_stored_bytes: u64,
+}
+
+/// An account's limits.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AccountLimitsResponse {
+    /// The account's uuid.
+    account: String,
+    /// The account's own settings; `null` fields take the server's default.
+    limits: AccountLimitsDocument,
+    /// What applies now on this node (other nodes apply a change within 5 seconds).
+    effective: EffectiveLimitsResponse,
+}
+
+fn limits_response(
+    account: AccountId,
+    setting: steward_core::limits::LimitsSetting,
+) -> Json<AccountLimitsResponse> {
+    let own = setting.own;
+    let effective = setting.effective;
+    Json(AccountLimitsResponse {
+        account: account.to_string(),
+        limits: AccountLimitsDocument {
+            rate_limit_per_second: own.rate_limit_per_second,
+            rate_limit_burst: own.rate_limit_burst,
+            max_twins: own.max_twins,
+            max_ledger_entries: own.max_ledger_entries,
+            max_stored_bytes: own.max_stored_bytes,
+        },
+        effective: EffectiveLimitsResponse {
+            rate_limit_per_second: effective.rate_limit_per_second,
+            rate_limit_burst: effective.rate_limit_burst,
+            max_twins: effective.max_twins,
+            max_ledger_entries: effective.max_ledger_entries,
+            max_stored_bytes: effective.max_stored_bytes,
+        },
+    })
+}
+
+/// Shows an account's request rate limit and quotas (Steward extension).
+#[utoipa::path(get, path = "/operator/accounts/{account}/limits", tag = "operator",
+    operation_id = "operator_get_account_limits",
+    security(("operator_token" = [])),
+    params(("account" = String, Path, description = "Account uuid")),
+    responses(
+        (status = 200, description = "The account's limits", body = AccountLimitsResponse),
+        (status = 400, description = "The account is not a uuid", body = ErrorBody),
+        (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ))]
+pub(crate) async fn get_account_limits(
+    _operator: OperatorCaller,
+    State(state): State<AppState>,
+    TtPath(account): TtPath<String>,
+) -> Result<Json<AccountLimitsResponse>, ApiError> {
+    let account = parse_path_id::<AccountId>(&account, "account")?;
+    let setting = state.steward.account_limits(account).await?;
+    Ok(limits_response(account, setting))
+}
+
+/// Replaces an account's request rate limit and quotas (Steward extension). Over the rate a
+/// request gets 429 / 429000 with `Retry-After`; a write over a quota gets 400 / 400141.
+/// This node applies the change at once, other nodes within 5 seconds.
+#[utoipa::path(put, path = "/operator/accounts/{account}/limits", tag = "operator",
+    operation_id = "operator_set_account_limits",
+    security(("operator_token" = [])),
+    params(("account" = String, Path, description = "Account uuid")),
+    request_body = AccountLimitsDocument,
+    responses(
+        (status = 200, description = "The account's limits", body = AccountLimitsResponse),
+        (status = 400, description = "Invalid body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid operator token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+    ))]
+pub(crate) async fn set_account_limits(
+    _operator: OperatorCaller,
+    State(state): State<AppState>,
+    TtPath(account): TtPath<String>,
+    TtJson(request): TtJson<AccountLimitsDocument>,
+) -> Result<Json<AccountLimitsResponse>, ApiError> {
+    let account = parse_path_id::<AccountId>(&account, "account")?;
+    let own = steward_domain::AccountLimits {
+        rate_limit_per_second: request.rate_limit_per_second,
+        rate_limit_burst: request.rate_limit_burst,
+        max_twins: request.max_twins,
+        max_ledger_entries: request.max_ledger_entries,
+        max_stored_bytes: request.max_stored_bytes,
+    };
+    let setting = state.steward.set_account_limits(account, own).await?;
+    Ok(limits_response(account, setting))
 }

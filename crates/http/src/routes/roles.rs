@@ -107,6 +107,7 @@ pub(crate) async fn create_role(
     params(("role" = String, Path, description = "Role uuid")),
     responses(
         (status = 200, description = "The role", body = RoleBody),
+        (status = 400, description = "Invalid role id", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 403, description = "The role does not allow it", body = ErrorBody),
         (status = 404, description = "No such role in this account", body = ErrorBody),

@@ -63,6 +63,7 @@ pub(crate) async fn create_pin(
     ),
     responses(
         (status = 201, description = "The new secret, shown only now", body = IssuedSecretBody),
+        (status = 400, description = "Malformed path (not valid percent-encoded UTF-8)", body = ErrorBody),
         (status = 404, description = "Wrong, used or expired PIN", body = ErrorBody),
         (status = 429, description = "Too many failed attempts for this account", body = ErrorBody),
     ))]
@@ -85,6 +86,7 @@ pub(crate) async fn redeem_pin(
     params(("user" = String, Path, description = "User uuid")),
     responses(
         (status = 200, description = "The secret's metadata", body = SecretBody),
+        (status = 400, description = "Invalid user id", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 403, description = "The role does not allow it", body = ErrorBody),
         (status = 404, description = "No such user or secret in this account", body = ErrorBody),
@@ -139,6 +141,7 @@ pub(crate) async fn update_secret(
     params(("user" = String, Path, description = "User uuid")),
     responses(
         (status = 200, description = "The revoked secret's metadata", body = SecretBody),
+        (status = 400, description = "Invalid user id", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 403, description = "The role does not allow it", body = ErrorBody),
         (status = 404, description = "No such user or secret in this account", body = ErrorBody),

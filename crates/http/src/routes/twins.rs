@@ -114,12 +114,38 @@ pub(crate) struct ScanQuery {
     details: Option<bool>,
 }
 
+/// Twins of a scan or an identity resolution: their uuids, or with `details=true` the twin
+/// objects by uuid.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum TwinList {
+    /// Twin uuids (`details=false`, the default).
+    Ids(Vec<String>),
+    /// Twin objects by uuid (`details=true`).
+    Details(BTreeMap<String, TwinBody>),
+}
+
+impl TwinList {
+    /// The uuids of these twins, or with `details` the twins by uuid.
+    pub(crate) fn of(twins: Vec<Twin>, details: bool) -> Self {
+        if details {
+            Self::Details(
+                twins
+                    .into_iter()
+                    .map(|twin| (twin.id.to_string(), TwinBody::from(twin)))
+                    .collect(),
+            )
+        } else {
+            Self::Ids(twins.iter().map(|twin| twin.id.to_string()).collect())
+        }
+    }
+}
+
 /// `GET /twins` answer: uuids, or twin objects by uuid with `details=true`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ScanBody {
     cursor: Option<String>,
-    #[schema(value_type = Object)]
-    twins: Value,
+    twins: TwinList,
 }
 
 /// Creates a twin owned by the caller's account (`create_twin`).
@@ -150,6 +176,7 @@ pub(crate) async fn create_twin(
     params(("twin" = String, Path, description = "Twin uuid"), GetTwinQuery),
     responses(
         (status = 200, description = "The twin", body = TwinBody),
+        (status = 400, description = "Invalid twin id or query", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 403, description = "The role or its twin rule does not allow it", body = ErrorBody),
         (status = 404, description = "No such twin (or terminated with show_terminated=false)", body = ErrorBody),
@@ -245,24 +272,9 @@ pub(crate) async fn scan_twins(
             },
         )
         .await?;
-    let twins = if details {
-        let objects: BTreeMap<String, TwinBody> = page
-            .twins
-            .into_iter()
-            .map(|twin| (twin.id.to_string(), TwinBody::from(twin)))
-            .collect();
-        serde_json::to_value(objects).unwrap_or_default()
-    } else {
-        Value::from(
-            page.twins
-                .iter()
-                .map(|twin| twin.id.to_string())
-                .collect::<Vec<_>>(),
-        )
-    };
     Ok(Json(ScanBody {
         cursor: page.next_after.map(encode_cursor),
-        twins,
+        twins: TwinList::of(page.twins, details),
     }))
 }
 

@@ -124,6 +124,7 @@ pub(crate) async fn create_user(
     params(("user" = String, Path, description = "User uuid")),
     responses(
         (status = 200, description = "The user", body = UserBody),
+        (status = 400, description = "Invalid user id", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 403, description = "The role does not allow it", body = ErrorBody),
         (status = 404, description = "No such user in this account", body = ErrorBody),
@@ -182,6 +183,7 @@ pub(crate) async fn update_user(
     params(("user" = String, Path, description = "User uuid")),
     responses(
         (status = 200, description = "The deleted user", body = UserBody),
+        (status = 400, description = "Invalid user id", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 403, description = "The role does not allow it", body = ErrorBody),
         (status = 404, description = "No such user in this account", body = ErrorBody),

@@ -32,47 +32,23 @@ trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export STEWARD_OPERATOR_TOKEN=bench-operator-token-0123456789
 URL="http://127.0.0.1:$PORT"
 
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+
 start() { # $1: the binary
-    "$1" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --log warn \
-        >"$WORK/server.log" 2>&1 &
-    PID=$!
-    for _ in $(seq 1 100); do
-        curl -fs "$URL/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "the server did not start:" >&2
-    cat "$WORK/server.log" >&2
-    exit 1
-}
-
-cpu_ticks() {
-    awk '{print $14 + $15}' "/proc/$PID/stat"
-}
-
-stop() {
-    kill -TERM "$PID"
-    wait "$PID" || true
-    PID=
+    start_server "$1" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --log warn
 }
 
 start "$A"
 "$B" bench --url "$URL" --setup-only --twins "$TWINS" --state-file "$WORK/state.json" >&2
-stop
+stop_server
 
 : >"$WORK/results.jsonl"
 for round in $(seq 1 "$ROUNDS"); do
     if (( round % 2 )); then order="A B"; else order="B A"; fi
     for side in $order; do
         if [[ $side == A ]]; then start "$A"; else start "$B"; fi
-        "$B" bench --url "$URL" --no-setup --state-file "$WORK/state.json" \
-            --scenario "$SCENARIO" --duration 2 --warmup 0 --concurrency "$CONCURRENCY" --json >/dev/null
-        before=$(cpu_ticks)
-        result=$("$B" bench --url "$URL" --no-setup --state-file "$WORK/state.json" \
-            --scenario "$SCENARIO" --duration "$DURATION" --warmup 0 --concurrency "$CONCURRENCY" --json)
-        after=$(cpu_ticks)
-        stop
-        echo "{\"round\": $round, \"side\": \"$side\", \"server_cpu_ticks\": $((after - before)), \"result\": $result}" >>"$WORK/results.jsonl"
-        echo "round $round $side: $result" >&2
+        measure_and_stop "$B" "\"round\": $round, \"side\": \"$side\""
     done
 done
 

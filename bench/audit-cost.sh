@@ -33,49 +33,24 @@ else
     STORE=(--data-dir "$WORK/data")
 fi
 
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
 start() { # $1: audit on (true) or off (false)
-    "$BIN" serve "${STORE[@]}" --listen "127.0.0.1:$PORT" --audit-enabled="$1" --log warn \
-        >"$WORK/server.log" 2>&1 &
-    PID=$!
-    for _ in $(seq 1 100); do
-        curl -fs "$URL/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "the server did not start:" >&2
-    cat "$WORK/server.log" >&2
-    exit 1
-}
-
-# CPU time the server process used so far (user + system), in clock ticks.
-cpu_ticks() {
-    awk '{print $14 + $15}' "/proc/$PID/stat"
-}
-
-stop() {
-    kill -TERM "$PID"
-    wait "$PID" || true
-    PID=
+    start_server "$BIN" serve "${STORE[@]}" --listen "127.0.0.1:$PORT" --audit-enabled="$1" \
+        --log warn
 }
 
 start true
 "$BIN" bench --url "$URL" --setup-only --twins "$TWINS" --state-file "$WORK/state.json" >&2
-stop
+stop_server
 
 : >"$WORK/results.jsonl"
 for round in $(seq 1 "$ROUNDS"); do
     if (( round % 2 )); then order="true false"; else order="false true"; fi
     for audit in $order; do
         start "$audit"
-        # Warm up (caches, connections), then measure, reading the server's CPU time around it.
-        "$BIN" bench --url "$URL" --no-setup --state-file "$WORK/state.json" \
-            --scenario "$SCENARIO" --duration 2 --warmup 0 --concurrency "$CONCURRENCY" --json >/dev/null
-        before=$(cpu_ticks)
-        result=$("$BIN" bench --url "$URL" --no-setup --state-file "$WORK/state.json" \
-            --scenario "$SCENARIO" --duration "$DURATION" --warmup 0 --concurrency "$CONCURRENCY" --json)
-        after=$(cpu_ticks)
-        stop
-        echo "{\"round\": $round, \"audit\": $audit, \"server_cpu_ticks\": $((after - before)), \"result\": $result}" >>"$WORK/results.jsonl"
-        echo "round $round audit=$audit: $result" >&2
+        measure_and_stop "$BIN" "\"round\": $round, \"audit\": $audit"
     done
 done
 
